@@ -1,0 +1,49 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let upcoming: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "YOLOFuse",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "yolofuse", targets: ["yolofuse"]),
+        .library(name: "YOLOFuseEngine", targets: ["YOLOFuseEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // oneDNN 2.6 from Debian's libdnnl-dev (no pkg-config file, hence a plain module map).
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        .target(name: "YOLOFuseTensor", swiftSettings: upcoming),
+        .target(
+            name: "YOLOFuseONNX",
+            dependencies: ["YOLOFuseTensor", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            swiftSettings: upcoming
+        ),
+        .target(
+            name: "YOLOFuseEngine",
+            dependencies: ["YOLOFuseTensor", "YOLOFuseONNX", "CDNNL"],
+            swiftSettings: upcoming
+        ),
+        .executableTarget(
+            name: "yolofuse",
+            dependencies: [
+                "YOLOFuseEngine", "YOLOFuseTensor", "YOLOFuseONNX",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: upcoming
+        ),
+        .testTarget(
+            name: "YOLOFuseEngineTests",
+            dependencies: ["YOLOFuseEngine", "YOLOFuseTensor", "YOLOFuseONNX"],
+            swiftSettings: upcoming
+        ),
+    ]
+)

@@ -1,0 +1,419 @@
+internal import CDNNL
+internal import YOLOFuseONNX
+import YOLOFuseTensor
+
+/// The fast backend: oneDNN primitives for convolutions, pooling, resampling, element-wise ops, concat,
+/// split/slice/transpose (as reorders), softmax and matmul; reference kernels for the rest.
+struct DNNLBackend: Backend {
+    func compile(_ graph: SpecializedGraph) throws -> any CompiledGraph {
+        var compiler = DNNLCompiler(graph: graph)
+        return try compiler.compile()
+    }
+}
+
+/// A step before memory planning: values are named, locations come later.
+enum DraftStep {
+    case primitive(DNNLPrimitive, [(argument: Int32, descriptor: dnnl_memory_desc_t, value: String)])
+    case reference(PlannedNode, inputs: [String?], outputs: [String])
+
+    var reads: [String] {
+        switch self {
+        case .primitive(_, let args): args.filter { $0.argument != DNNLArgument.dst }.map(\.value)
+        case .reference(_, let inputs, _): inputs.compactMap { $0 }
+        }
+    }
+
+    var writes: [String] {
+        switch self {
+        case .primitive(_, let args): args.filter { $0.argument == DNNLArgument.dst }.map(\.value)
+        case .reference(_, _, let outputs): outputs.filter { !$0.isEmpty }
+        }
+    }
+}
+
+/// DNNL_ARG_* values (the C macros do not import into Swift).
+enum DNNLArgument {
+    static let src: Int32 = 1
+    static let src1: Int32 = 2
+    static let dst: Int32 = 17
+    static let weights: Int32 = 33
+    static let bias: Int32 = 41
+    static let multipleSource: Int32 = 1024
+    static func postOpSource(_ index: Int) -> Int32 { Int32(16384 * (index + 1)) | src1 }
+}
+
+struct DNNLCompiler {
+    let graph: SpecializedGraph
+    var types: [String: TensorType]
+    var layouts: [String: Layout] = [:]
+    /// Values that are another value's bytes under a new shape (Reshape and friends on plain layout).
+    var aliases: [String: String] = [:]
+    var constants: [String: Tensor]
+    var steps: [DraftStep] = []
+    /// "value|layout" -> the converted copy already made.
+    var conversions: [String: String] = [:]
+    var skipped: Set<Int> = []
+    let readers: [String: Int]
+    var producers: [String: Int] = [:]
+    var syntheticCount = 0
+
+    init(graph: SpecializedGraph) {
+        self.graph = graph
+        types = graph.types
+        constants = graph.constants
+        readers = graph.readerCounts()
+        for (name, _) in graph.inputs { layouts[name] = .plain }
+        for name in graph.constants.keys { layouts[name] = .plain }
+        for (index, planned) in graph.nodes.enumerated() { for output in planned.node.outputs { producers[output] = index } }
+    }
+
+    // MARK: values
+
+    mutating func newValue(_ type: TensorType, layout: Layout, hint: String) -> String {
+        syntheticCount += 1
+        let name = "\(hint)#\(syntheticCount)"
+        types[name] = type
+        layouts[name] = layout
+        return name
+    }
+
+    func layout(_ name: String) -> Layout { layouts[name] ?? .plain }
+
+    /// `name` in `layout`, adding a reorder step (once per value and layout) when it is stored otherwise.
+    mutating func ensure(_ name: String, _ target: Layout) throws -> String {
+        let type = types[name]!
+        let current = layout(name)
+        if current == target || type.shape.rank != 4 || type.dataType != .float32 { return name }
+        let key = "\(name)|\(target)"
+        if let done = conversions[key] { return done }
+        let converted = newValue(type, layout: target, hint: name)
+        if let tensor = constants[name], target == .nhwc {
+            // Constants are converted now, at compile time.
+            let dense = Tensor(zeros: .float32, shape: type.shape)
+            let permuted = stridedCopy(tensor, offset: 0, strides: [0, 2, 3, 1].map { tensor.shape.strides[$0] },
+                                       shape: Shape([0, 2, 3, 1].map { type.shape.dims[$0] }))
+            dense.storage.pointer.copyMemory(from: permuted.storage.pointer, byteCount: permuted.byteCount)
+            constants[converted] = dense
+        } else {
+            let source = try memoryDescriptor(type.shape, layout: current)
+            let destination = try memoryDescriptor(type.shape, layout: target)
+            try addReorder(from: source, name, to: destination, converted)
+        }
+        conversions[key] = converted
+        return converted
+    }
+
+    mutating func addReorder(from source: dnnl_memory_desc_t, _ sourceName: String, to destination: dnnl_memory_desc_t, _ destinationName: String) throws {
+        var src = source, dst = destination
+        var pd: dnnl_primitive_desc_t?
+        let attributes = try DNNLAttributes()
+        try dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &src, DNNLEngine.shared, &dst, DNNLEngine.shared, attributes.handle), "reorder of \(sourceName)")
+        let primitive = try DNNLPrimitive(descriptor: pd!)
+        steps.append(.primitive(primitive, [(DNNLArgument.src, src, sourceName), (DNNLArgument.dst, dst, destinationName)]))
+    }
+
+    // MARK: compile
+
+    mutating func compile() throws -> DNNLGraph {
+        for (index, planned) in graph.nodes.enumerated() where !skipped.contains(index) {
+            try lower(planned, index: index)
+        }
+        var outputNames: [(String, String)] = []
+        for name in graph.outputs { outputNames.append((name, try ensure(name, .plain))) }
+        return try finish(outputNames)
+    }
+
+    mutating func lower(_ planned: PlannedNode, index: Int) throws {
+        let node = planned.node
+        let out = node.outputs.first ?? ""
+        let outType = planned.outputTypes.first
+        let isFloat4D = outType.map { $0.dataType == .float32 && $0.shape.rank == 4 } ?? false
+        let allFloat = planned.inputTypes.allSatisfy { $0 == nil || $0!.dataType == .float32 }
+            && planned.outputTypes.allSatisfy { $0.dataType == .float32 }
+        guard allFloat else { return try lowerReference(planned) }
+        switch node.opType {
+        case "Conv" where constants[node.inputs[1]] != nil:
+            try lowerConv(planned, index: index)
+        case "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity":
+            aliases[out] = root(try ensure(node.inputs[0], .plain))
+            layouts[out] = .plain
+        case "Sigmoid":
+            if let (mul, x) = siluPartner(of: index) {
+                skipped.insert(mul)
+                try lowerEltwise(x: node.inputs[0], out: graph.nodes[mul].node.outputs[0], alg: dnnl_eltwise_swish, alpha: 1, beta: 0)
+                _ = x
+            } else {
+                try lowerEltwise(x: node.inputs[0], out: out, alg: dnnl_eltwise_logistic, alpha: 0, beta: 0)
+            }
+        case "Relu": try lowerEltwise(x: node.inputs[0], out: out, alg: dnnl_eltwise_relu, alpha: 0, beta: 0)
+        case "LeakyRelu": try lowerEltwise(x: node.inputs[0], out: out, alg: dnnl_eltwise_relu, alpha: (planned.op as! UnaryOp).alpha, beta: 0)
+        case "Tanh": try lowerEltwise(x: node.inputs[0], out: out, alg: dnnl_eltwise_tanh, alpha: 0, beta: 0)
+        case "Exp": try lowerEltwise(x: node.inputs[0], out: out, alg: dnnl_eltwise_exp, alpha: 0, beta: 0)
+        case "Sqrt": try lowerEltwise(x: node.inputs[0], out: out, alg: dnnl_eltwise_sqrt, alpha: 0, beta: 0)
+        case "Abs": try lowerEltwise(x: node.inputs[0], out: out, alg: dnnl_eltwise_abs, alpha: 0, beta: 0)
+        case "Neg": try lowerEltwise(x: node.inputs[0], out: out, alg: dnnl_eltwise_linear, alpha: -1, beta: 0)
+        case "Add", "Sub", "Mul", "Div", "Max", "Min" where node.inputs.count == 2:
+            try lowerBinary(planned)
+        case "MaxPool" where isFloat4D:
+            try lowerMaxPool(planned)
+        case "Resize" where isFloat4D:
+            try lowerResize(planned)
+        case "Concat":
+            try lowerConcat(planned)
+        case "Split", "Slice":
+            try lowerSlices(planned)
+        case "Transpose":
+            try lowerTranspose(planned)
+        case "Softmax":
+            try lowerSoftmax(planned)
+        case "MatMul":
+            try lowerMatMul(planned)
+        default:
+            try lowerReference(planned)
+        }
+    }
+
+    func root(_ name: String) -> String {
+        var current = name
+        while let next = aliases[current] { current = next }
+        return current
+    }
+
+    /// For Sigmoid node `index` reading x: the Mul(x, sigmoid(x)) that completes a SiLU, if nothing else reads the sigmoid.
+    func siluPartner(of index: Int) -> (Int, String)? {
+        let node = graph.nodes[index].node
+        let x = node.inputs[0], s = node.outputs[0]
+        guard readers[s] == 1, !graph.outputs.contains(s) else { return nil }
+        for later in (index + 1)..<graph.nodes.count where !skipped.contains(later) {
+            let candidate = graph.nodes[later].node
+            if candidate.opType == "Mul", Set(candidate.inputs) == Set([x, s]), candidate.inputs.count == 2 {
+                return (later, x)
+            }
+        }
+        return nil
+    }
+
+    // MARK: lowering helpers (one per primitive kind)
+
+    mutating func lowerReference(_ planned: PlannedNode) throws {
+        var inputs: [String?] = []
+        for name in planned.node.inputs { inputs.append(name.isEmpty ? nil : try ensure(name, .plain)) }
+        for (name, type) in zip(planned.node.outputs, planned.outputTypes) where !name.isEmpty {
+            types[name] = type
+            layouts[name] = .plain
+        }
+        steps.append(.reference(planned, inputs: inputs, outputs: planned.node.outputs))
+    }
+
+    mutating func lowerEltwise(x: String, out: String, alg: dnnl_alg_kind_t, alpha: Float, beta: Float) throws {
+        let source = root(x)
+        let layout = self.layout(x)
+        let type = types[x]!
+        types[out] = type
+        layouts[out] = layout
+        var md = try memoryDescriptor(type.shape, layout: layout)
+        var descriptor = dnnl_eltwise_desc_t()
+        try dnnlCheck(dnnl_eltwise_forward_desc_init(&descriptor, dnnl_forward_inference, alg, &md, alpha, beta), "eltwise for \(out)")
+        let primitive = try DNNLPrimitive(&descriptor, attributes: try DNNLAttributes(), what: "eltwise for \(out)")
+        steps.append(.primitive(primitive, [(DNNLArgument.src, md, source), (DNNLArgument.dst, md, out)]))
+    }
+
+    mutating func lowerBinary(_ planned: PlannedNode) throws {
+        let node = planned.node
+        var a = node.inputs[0], b = node.inputs[1]
+        let outType = planned.outputTypes[0]
+        let commutative = ["Add", "Mul", "Max", "Min"].contains(node.opType)
+        if types[a]!.shape != outType.shape {
+            guard commutative, types[b]!.shape == outType.shape else { return try lowerReference(planned) }
+            swap(&a, &b)
+        }
+        let alg: dnnl_alg_kind_t = switch node.opType {
+        case "Add": dnnl_binary_add
+        case "Sub": dnnl_binary_sub
+        case "Mul": dnnl_binary_mul
+        case "Div": dnnl_binary_div
+        case "Max": dnnl_binary_max
+        default: dnnl_binary_min
+        }
+        // Same-shape 4-D operands stay in whichever layout the first is in; anything broadcast runs plain.
+        let sameShape = types[b]!.shape == outType.shape
+        let layout: Layout = sameShape && outType.shape.rank == 4 ? self.layout(a) : .plain
+        let left = root(try ensure(a, layout)), right = root(try ensure(b, layout))
+        let out = node.outputs[0]
+        types[out] = outType
+        layouts[out] = layout
+        var md0 = try memoryDescriptor(outType.shape, layout: layout)
+        var md1 = try memoryDescriptor(types[b]!.shape, layout: layout, rank: outType.shape.rank)
+        var dst = md0
+        var descriptor = dnnl_binary_desc_t()
+        try dnnlCheck(dnnl_binary_desc_init(&descriptor, alg, &md0, &md1, &dst), "binary \(node.label)")
+        let primitive = try DNNLPrimitive(&descriptor, attributes: try DNNLAttributes(), what: "binary \(node.label)")
+        steps.append(.primitive(primitive, [(DNNLArgument.src, md0, left), (DNNLArgument.src1, md1, right), (DNNLArgument.dst, dst, out)]))
+    }
+
+    mutating func lowerConcat(_ planned: PlannedNode) throws {
+        let node = planned.node
+        let outType = planned.outputTypes[0]
+        let axis = try normalizedAxis((planned.op as! ConcatOp).axis, rank: outType.shape.rank, node: node)
+        let layout: Layout = outType.shape.rank == 4 ? .nhwc : .plain
+        let inputs = node.inputs.filter { !$0.isEmpty && types[$0]!.shape.elementCount > 0 }
+        var sources: [dnnl_memory_desc_t] = []
+        var args: [(argument: Int32, descriptor: dnnl_memory_desc_t, value: String)] = []
+        for (k, name) in inputs.enumerated() {
+            let ready = root(try ensure(name, layout))
+            let md = try memoryDescriptor(types[name]!.shape, layout: layout)
+            sources.append(md)
+            args.append((DNNLArgument.multipleSource + Int32(k), md, ready))
+        }
+        let out = node.outputs[0]
+        types[out] = outType
+        layouts[out] = layout
+        var dst = try memoryDescriptor(outType.shape, layout: layout)
+        var pd: dnnl_primitive_desc_t?
+        let attributes = try DNNLAttributes()
+        try dnnlCheck(dnnl_concat_primitive_desc_create(&pd, &dst, Int32(sources.count), Int32(axis), sources, attributes.handle, DNNLEngine.shared), "concat \(node.label)")
+        args.append((DNNLArgument.dst, dst, out))
+        steps.append(.primitive(try DNNLPrimitive(descriptor: pd!), args))
+    }
+
+    /// Split and unit-step Slice: each output is a reorder from a sub-memory view of the input.
+    mutating func lowerSlices(_ planned: PlannedNode) throws {
+        let node = planned.node
+        let input = node.inputs[0]
+        let inType = types[input]!
+        var views: [(offsets: [Int], shape: Shape)] = []
+        if let split = planned.op as? SplitOp {
+            let axis = try normalizedAxis(split.axis, rank: inType.shape.rank, node: node)
+            var start = 0
+            for size in try split.sizes(inType.shape, constants: planned.constants) {
+                var offsets = Array(repeating: 0, count: inType.shape.rank)
+                offsets[axis] = start
+                var dims = inType.shape.dims
+                dims[axis] = size
+                views.append((offsets, Shape(dims)))
+                start += size
+            }
+        } else {
+            let view = try (planned.op as! SliceOp).resolve(inType.shape, constants: planned.constants)
+            guard view.strides == inType.shape.strides, view.offset >= 0 else { return try lowerReference(planned) }
+            var remainder = view.offset
+            let offsets = inType.shape.strides.map { stride -> Int in defer { remainder %= stride }; return remainder / stride }
+            views.append((offsets, view.shape))
+        }
+        let sourceLayout = layout(input)
+        let parent = try memoryDescriptor(inType.shape, layout: sourceLayout)
+        let targetLayout: Layout = inType.shape.rank == 4 ? .nhwc : .plain
+        let source = root(input)
+        for (name, view) in zip(node.outputs, views) where !name.isEmpty {
+            types[name] = TensorType(.float32, view.shape)
+            layouts[name] = targetLayout
+            if view.shape.elementCount == 0 { constants[name] = Tensor(zeros: .float32, shape: view.shape); continue }
+            var parentCopy = parent
+            var sub = dnnl_memory_desc_t()
+            try dnnlCheck(dnnl_memory_desc_init_submemory(&sub, &parentCopy, view.shape.dims.map { Int64($0) }, view.offsets.map { Int64($0) }), "view for \(name)")
+            try addReorder(from: sub, source, to: try memoryDescriptor(view.shape, layout: targetLayout), name)
+        }
+    }
+
+    mutating func lowerTranspose(_ planned: PlannedNode) throws {
+        let input = planned.node.inputs[0]
+        let inType = types[input]!
+        let perm = try (planned.op as! TransposeOp).permutation(rank: inType.shape.rank)
+        let strides = layout(input).strides(inType.shape)
+        let outType = planned.outputTypes[0]
+        let out = planned.node.outputs[0]
+        types[out] = outType
+        layouts[out] = .plain
+        let source = try memoryDescriptor(outType.shape, strides: perm.map { strides[$0] })
+        try addReorder(from: source, root(input), to: try memoryDescriptor(outType.shape), out)
+    }
+
+    mutating func lowerSoftmax(_ planned: PlannedNode) throws {
+        let op = planned.op as! SoftmaxOp
+        let input = root(try ensure(planned.node.inputs[0], .plain))
+        let type = planned.outputTypes[0]
+        let (outer, length, inner) = try op.layout(type.shape)
+        // Seen as [outer, length, inner] the softmax axis is always 1, whatever the opset's flattening rule.
+        var md = try memoryDescriptor(Shape([outer, length, inner]))
+        var dst = md
+        var descriptor = dnnl_softmax_v2_desc_t()
+        try dnnlCheck(dnnl_softmax_v2_forward_desc_init(&descriptor, dnnl_forward_inference, dnnl_softmax_accurate, &md, &dst, 1), "softmax \(planned.node.label)")
+        let out = planned.node.outputs[0]
+        types[out] = type
+        layouts[out] = .plain
+        let primitive = try DNNLPrimitive(&descriptor, attributes: try DNNLAttributes(), what: "softmax \(planned.node.label)")
+        steps.append(.primitive(primitive, [(DNNLArgument.src, md, input), (DNNLArgument.dst, dst, out)]))
+    }
+
+    mutating func lowerMatMul(_ planned: PlannedNode) throws {
+        let node = planned.node
+        let outType = planned.outputTypes[0]
+        let a = root(try ensure(node.inputs[0], .plain)), b = root(try ensure(node.inputs[1], .plain))
+        let rank = outType.shape.rank
+        var src = try memoryDescriptor(types[node.inputs[0]]!.shape, layout: .plain, rank: rank)
+        var weights = try memoryDescriptor(types[node.inputs[1]]!.shape, layout: .plain, rank: rank)
+        var dst = try memoryDescriptor(outType.shape)
+        var descriptor = dnnl_matmul_desc_t()
+        try dnnlCheck(dnnl_matmul_desc_init(&descriptor, &src, &weights, nil, &dst), "matmul \(node.label)")
+        let out = node.outputs[0]
+        types[out] = outType
+        layouts[out] = .plain
+        let primitive = try DNNLPrimitive(&descriptor, attributes: try DNNLAttributes(), what: "matmul \(node.label)")
+        steps.append(.primitive(primitive, [(DNNLArgument.src, src, a), (DNNLArgument.weights, weights, b), (DNNLArgument.dst, dst, out)]))
+    }
+
+    mutating func lowerMaxPool(_ planned: PlannedNode) throws {
+        let node = planned.node
+        let op = planned.op as! MaxPoolOp
+        let inType = types[node.inputs[0]]!
+        let (window, outShape) = try op.geometry(inType.shape)
+        let input = root(try ensure(node.inputs[0], .nhwc))
+        var src = try memoryDescriptor(inType.shape, layout: .nhwc)
+        var dst = try memoryDescriptor(outShape, layout: .nhwc)
+        let (padLeft, padRight) = Self.padding(window, input: inType.shape, output: outShape)
+        var descriptor = dnnl_pooling_v2_desc_t()
+        try dnnlCheck(dnnl_pooling_v2_forward_desc_init(&descriptor, dnnl_forward_inference, dnnl_pooling_max, &src, &dst,
+                                                         window.strides.map { Int64($0) }, window.kernel.map { Int64($0) },
+                                                         window.dilations.map { Int64($0 - 1) }, padLeft, padRight), "pooling \(node.label)")
+        let out = node.outputs[0]
+        types[out] = planned.outputTypes[0]
+        layouts[out] = .nhwc
+        let primitive = try DNNLPrimitive(&descriptor, attributes: try DNNLAttributes(), what: "pooling \(node.label)")
+        steps.append(.primitive(primitive, [(DNNLArgument.src, src, input), (DNNLArgument.dst, dst, out)]))
+    }
+
+    /// oneDNN wants the right/bottom padding that makes its output size formula land on `output` exactly.
+    static func padding(_ window: Window2D, input: Shape, output: Shape) -> ([Int64], [Int64]) {
+        let left = [Int64(window.pads[0]), Int64(window.pads[1])]
+        let right = (0..<2).map { axis -> Int64 in
+            let extent = window.dilations[axis] * (window.kernel[axis] - 1) + 1
+            return Int64((output.dims[2 + axis] - 1) * window.strides[axis] + extent - input.dims[2 + axis] - window.pads[axis])
+        }
+        return (left, right)
+    }
+
+    mutating func lowerResize(_ planned: PlannedNode) throws {
+        let node = planned.node
+        let op = planned.op as! ResizeOp
+        let inType = types[node.inputs[0]]!
+        let outShape = planned.outputTypes[0].shape
+        let (_, scales) = try op.plan(inType.shape, constants: planned.constants)
+        // oneDNN's nearest picks floor(out / factor) for whole-number factors; use it only where ONNX agrees.
+        let matches = inType.shape.dims[0] == outShape.dims[0] && inType.shape.dims[1] == outShape.dims[1] && (2..<4).allSatisfy { axis in
+            let factor = outShape.dims[axis] / max(inType.shape.dims[axis], 1)
+            return factor * inType.shape.dims[axis] == outShape.dims[axis]
+                && op.sourceIndices(outSize: outShape.dims[axis], inSize: inType.shape.dims[axis], scale: scales[axis]) == (0..<outShape.dims[axis]).map { $0 / factor }
+        }
+        guard matches else { return try lowerReference(planned) }
+        let input = root(try ensure(node.inputs[0], .nhwc))
+        var src = try memoryDescriptor(inType.shape, layout: .nhwc)
+        var dst = try memoryDescriptor(outShape, layout: .nhwc)
+        var descriptor = dnnl_resampling_desc_t()
+        try dnnlCheck(dnnl_resampling_forward_desc_init(&descriptor, dnnl_forward_inference, dnnl_resampling_nearest, nil, &src, &dst), "resampling \(node.label)")
+        let out = node.outputs[0]
+        types[out] = planned.outputTypes[0]
+        layouts[out] = .nhwc
+        let primitive = try DNNLPrimitive(&descriptor, attributes: try DNNLAttributes(), what: "resampling \(node.label)")
+        steps.append(.primitive(primitive, [(DNNLArgument.src, src, input), (DNNLArgument.dst, dst, out)]))
+    }
+}

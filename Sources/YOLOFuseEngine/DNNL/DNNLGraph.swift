@@ -1,0 +1,165 @@
+internal import CDNNL
+import Foundation
+import YOLOFuseTensor
+
+/// Where a value's bytes are during a run.
+enum ValueLocation {
+    /// In the run's arena at this byte offset.
+    case arena(Int)
+    /// In a tensor owned by the compiled graph (weights, folded constants).
+    case constant(Tensor)
+    /// The caller's input tensor with this name.
+    case input(String)
+}
+
+/// One step of a compiled graph.
+enum DNNLStep {
+    /// A oneDNN primitive and its arguments (DNNL_ARG_* with the descriptor and location of each).
+    case primitive(DNNLPrimitive, [(argument: Int32, descriptor: dnnl_memory_desc_t, location: ValueLocation)])
+    /// A reference kernel on plain tensors, for ops oneDNN does not take.
+    case reference(PlannedNode, inputs: [(location: ValueLocation, type: TensorType)?], outputs: [(location: ValueLocation, type: TensorType)])
+}
+
+/// A graph compiled for oneDNN at one set of input shapes: steps, arena size and a pool of run contexts.
+/// `@unchecked Sendable`: steps and descriptors are immutable; the context pool is guarded by a lock and each
+/// context is used by one run at a time.
+final class DNNLGraph: CompiledGraph, @unchecked Sendable {
+    let steps: [DNNLStep]
+    let arenaBytes: Int
+    let scratchpadBytes: Int
+    let inputTypes: [String: TensorType]
+    /// Graph output name -> where its plain-layout value is after the run, and its type.
+    let outputs: [(name: String, location: ValueLocation, type: TensorType)]
+
+    private let lock = NSLock()
+    private var idleContexts: [RunContext] = []
+
+    init(steps: [DNNLStep], arenaBytes: Int, inputTypes: [String: TensorType],
+         outputs: [(name: String, location: ValueLocation, type: TensorType)]) {
+        self.steps = steps
+        self.arenaBytes = arenaBytes
+        self.inputTypes = inputTypes
+        self.outputs = outputs
+        scratchpadBytes = steps.map { step in
+            if case .primitive(let primitive, _) = step { return primitive.scratchpadBytes }
+            return 0
+        }.max() ?? 0
+    }
+
+    func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
+        let context = try checkOut()
+        defer { checkIn(context) }
+        return try context.run(inputs)
+    }
+
+    private func checkOut() throws -> RunContext {
+        lock.lock()
+        let reused = idleContexts.popLast()
+        lock.unlock()
+        return try reused ?? RunContext(graph: self)
+    }
+
+    private func checkIn(_ context: RunContext) {
+        lock.lock()
+        idleContexts.append(context)
+        lock.unlock()
+    }
+
+    /// Bytes of memory one run context holds (arena plus scratchpad).
+    var contextBytes: Int { arenaBytes + scratchpadBytes }
+}
+
+/// The mutable state of one run: arena, scratchpad, stream and oneDNN memory objects bound to them.
+/// Memory objects are created once here, so a run only rebinds the caller's input buffers.
+final class RunContext {
+    let graph: DNNLGraph
+    let arena: TensorStorage
+    let scratchpad: TensorStorage
+    let stream: dnnl_stream_t
+    private var arguments: [[dnnl_exec_arg_t]] = []
+    private var memories: [dnnl_memory_t] = []
+    /// Memory objects that read a caller's input: rebound to its buffer at every run.
+    private var inputBindings: [(memory: dnnl_memory_t, input: String)] = []
+
+    init(graph: DNNLGraph) throws {
+        self.graph = graph
+        arena = TensorStorage(byteCount: graph.arenaBytes)
+        scratchpad = TensorStorage(byteCount: graph.scratchpadBytes)
+        var stream: dnnl_stream_t?
+        try dnnlCheck(dnnl_stream_create(&stream, DNNLEngine.shared, UInt32(dnnl_stream_default_flags.rawValue)), "stream creation")
+        self.stream = stream!
+        for step in graph.steps {
+            guard case .primitive(let primitive, let args) = step else { arguments.append([]); continue }
+            var bound: [dnnl_exec_arg_t] = []
+            for arg in args {
+                var descriptor = arg.descriptor
+                var memory: dnnl_memory_t?
+                let handle: UnsafeMutableRawPointer? = switch arg.location {
+                case .arena(let offset): arena.pointer + offset
+                case .constant(let tensor): tensor.storage.pointer
+                case .input: nil
+                }
+                try dnnlCheck(dnnl_memory_create(&memory, &descriptor, DNNLEngine.shared, handle), "memory creation")
+                memories.append(memory!)
+                if case .input(let name) = arg.location { inputBindings.append((memory!, name)) }
+                bound.append(dnnl_exec_arg_t(arg: arg.argument, memory: memory))
+            }
+            if primitive.scratchpadBytes > 0 {
+                var descriptor = primitive.query(dnnl_query_scratchpad_md)!
+                var memory: dnnl_memory_t?
+                try dnnlCheck(dnnl_memory_create(&memory, &descriptor, DNNLEngine.shared, scratchpad.pointer), "scratchpad memory")
+                memories.append(memory!)
+                bound.append(dnnl_exec_arg_t(arg: 80 /* DNNL_ARG_SCRATCHPAD */, memory: memory))
+            }
+            arguments.append(bound)
+        }
+    }
+
+    deinit {
+        for memory in memories { dnnl_memory_destroy(memory) }
+        dnnl_stream_destroy(stream)
+    }
+
+    private func tensor(at location: ValueLocation, type: TensorType, inputs: [String: Tensor]) -> Tensor {
+        switch location {
+        case .arena(let offset):
+            let bytes = type.shape.elementCount * type.dataType.byteWidth
+            return Tensor(dataType: type.dataType, shape: type.shape, storage: TensorStorage(borrowing: arena.pointer + offset, byteCount: bytes))
+        case .constant(let tensor): return tensor
+        case .input(let name): return inputs[name]!
+        }
+    }
+
+    func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
+        for binding in inputBindings {
+            try dnnlCheck(dnnl_memory_set_data_handle(binding.memory, inputs[binding.input]!.storage.pointer), "input binding")
+        }
+        for (index, step) in graph.steps.enumerated() {
+            switch step {
+            case .primitive(let primitive, _):
+                let status = arguments[index].withUnsafeBufferPointer {
+                    dnnl_primitive_execute(primitive.handle, stream, Int32($0.count), $0.baseAddress)
+                }
+                try dnnlCheck(status, "execution of step \(index)")
+            case .reference(let planned, let inputSlots, let outputSlots):
+                // Reference kernels run in order on this thread, so finish the queued primitives first.
+                try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
+                let values = inputSlots.map { slot in slot.map { tensor(at: $0.location, type: $0.type, inputs: inputs) } }
+                let results = try planned.op.evaluate(values)
+                for (result, slot) in zip(results, outputSlots) {
+                    let target = tensor(at: slot.location, type: slot.type, inputs: inputs)
+                    target.storage.pointer.copyMemory(from: result.storage.pointer, byteCount: result.byteCount)
+                }
+            }
+        }
+        try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
+        var results: [String: Tensor] = [:]
+        for output in graph.outputs {
+            let source = tensor(at: output.location, type: output.type, inputs: inputs)
+            let copy = Tensor(zeros: output.type.dataType, shape: output.type.shape)
+            copy.storage.pointer.copyMemory(from: source.storage.pointer, byteCount: copy.byteCount)
+            results[output.name] = copy
+        }
+        return results
+    }
+}

@@ -1,0 +1,148 @@
+public import Foundation
+public import YOLOFuseONNX
+public import YOLOFuseTensor
+
+/// A loaded model. Immutable and shared: concurrent callers run it at once; each input shape gets a compiled
+/// plan (primitives, packed weights, memory plan), built once and reused.
+public final class Session: Sendable {
+    public let inputs: [ValueInfo]
+    public let outputs: [ValueInfo]
+    /// ONNX metadata_props (class names, image size, stride, modality, ...).
+    public let metadata: [String: String]
+    public let opset: Int
+    public let backendKind: BackendKind
+
+    let graph: Graph
+    let operators: [any Operator]
+    let backend: any Backend
+    let executor: ComputeExecutor
+    private let plans: PlanCache
+
+    init(model: Model, backend: BackendKind, executor: ComputeExecutor, maxPlans: Int) throws {
+        let opset = model.defaultOpset
+        guard OperatorRegistry.supportedOpsets.contains(opset) else {
+            throw ModelLoadError("opset \(opset) is unsupported (supported: \(OperatorRegistry.supportedOpsets.lowerBound)-\(OperatorRegistry.supportedOpsets.upperBound))")
+        }
+        // Every node is checked now, so an unsupported op or attribute fails the load, not a request.
+        operators = try model.graph.nodes.map { try OperatorRegistry.make($0, opset: opset) }
+        graph = model.graph
+        inputs = model.graph.inputs
+        outputs = model.graph.outputs
+        metadata = model.metadata
+        self.opset = opset
+        backendKind = backend
+        self.backend = switch backend {
+        case .onednn: DNNLBackend()
+        case .reference: ReferenceBackend()
+        }
+        self.executor = executor
+        plans = PlanCache(capacity: maxPlans)
+    }
+
+    /// The image size the model was exported for (metadata `imgsz`), else its fixed input size, else 640.
+    public var nominalImageSize: (height: Int, width: Int) {
+        if let text = metadata["imgsz"] {
+            let numbers = text.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+            if numbers.count >= 2 { return (numbers[0], numbers[1]) }
+            if numbers.count == 1 { return (numbers[0], numbers[0]) }
+        }
+        if let dims = inputs.first?.dims, dims.count == 4, case .fixed(let h) = dims[2], case .fixed(let w) = dims[3] { return (h, w) }
+        return (640, 640)
+    }
+
+    /// Input shapes for a batch at the given size; fixed dimensions of the model win.
+    public func inputShapes(batch: Int, height: Int? = nil, width: Int? = nil) -> [String: Shape] {
+        let nominal = nominalImageSize
+        var shapes: [String: Shape] = [:]
+        for input in inputs {
+            let declared = input.dims ?? []
+            let wanted = [batch, 3, height ?? nominal.height, width ?? nominal.width]
+            shapes[input.name] = Shape(declared.enumerated().map { axis, dim in
+                if case .fixed(let value) = dim { return value }
+                return axis < wanted.count ? wanted[axis] : 1
+            })
+        }
+        return shapes
+    }
+
+    /// Runs the model on engine threads; the calling task is suspended, never blocked.
+    public func run(_ feeds: [String: Tensor]) async throws -> [String: Tensor] {
+        let shapes = try validate(feeds)
+        return try await executor.run { [self] in try plan(for: shapes).run(feeds) }
+    }
+
+    /// Compiles and warms up plans for these input shapes now (at load), so no request pays for it.
+    public func prepare(_ shapeSets: [[String: Shape]]) async throws {
+        for shapes in shapeSets {
+            try await executor.run { [self] in
+                let plan = try plan(for: shapes)
+                let zeros = shapes.mapValues { Tensor(zeros: .float32, shape: $0) }
+                _ = try plan.run(zeros)
+            }
+        }
+    }
+
+    func plan(for shapes: [String: Shape]) throws -> any CompiledGraph {
+        let key = inputs.map { shapes[$0.name]! }
+        if let cached = plans.get(key) { return cached }
+        let specialized = try SpecializedGraph(graph: graph, operators: operators, inputShapes: shapes)
+        let compiled = try backend.compile(specialized)
+        plans.put(key, compiled)
+        return compiled
+    }
+
+    /// Checks names, element types, ranks and fixed dimensions; returns the shapes to plan for.
+    func validate(_ feeds: [String: Tensor]) throws -> [String: Shape] {
+        let known = Set(inputs.map(\.name))
+        for name in feeds.keys where !known.contains(name) {
+            throw InferenceError("unknown input '\(name)'; the model's inputs are \(inputs.map(\.name).joined(separator: ", "))")
+        }
+        var shapes: [String: Shape] = [:]
+        for input in inputs {
+            guard let tensor = feeds[input.name] else { throw InferenceError("missing input '\(input.name)'") }
+            if let type = input.dataType, type != tensor.dataType {
+                throw InferenceError("input '\(input.name)' must be \(type), got \(tensor.dataType)")
+            }
+            if let dims = input.dims {
+                guard dims.count == tensor.shape.rank else {
+                    throw InferenceError("input '\(input.name)' must have rank \(dims.count) \(dims), got shape \(tensor.shape)")
+                }
+                for (axis, dim) in dims.enumerated() {
+                    if case .fixed(let value) = dim, value != tensor.shape.dims[axis] {
+                        throw InferenceError("input '\(input.name)' axis \(axis) must be \(value), got \(tensor.shape.dims[axis]) (shape \(tensor.shape), expected \(dims))")
+                    }
+                }
+            }
+            guard tensor.shape.dims.allSatisfy({ $0 > 0 }) else { throw InferenceError("input '\(input.name)' has an empty dimension: \(tensor.shape)") }
+            shapes[input.name] = tensor.shape
+        }
+        return shapes
+    }
+}
+
+/// Compiled plans by input shapes, least recently used evicted first.
+/// `@unchecked Sendable`: every access holds `lock`.
+final class PlanCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private let capacity: Int
+    private var entries: [(key: [Shape], plan: any CompiledGraph)] = []
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    func get(_ key: [Shape]) -> (any CompiledGraph)? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let index = entries.firstIndex(where: { $0.key == key }) else { return nil }
+        let entry = entries.remove(at: index)
+        entries.append(entry)
+        return entry.plan
+    }
+
+    func put(_ key: [Shape], _ plan: any CompiledGraph) {
+        lock.lock()
+        defer { lock.unlock() }
+        entries.removeAll { $0.key == key }
+        entries.append((key, plan))
+        if entries.count > capacity { entries.removeFirst(entries.count - capacity) }
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import Foundation
+import YOLOFuseEngine
+import YOLOFuseTensor
+
+struct EngineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "Run or time an ONNX model with the inference engine.",
+        subcommands: [EngineRunCommand.self, EngineBenchCommand.self]
+    )
+}
+
+/// Options shared by the engine subcommands.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "Threads one run's kernels use.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Kernels: onednn (fast) or reference (plain Swift).")
+    var backend: String = "onednn"
+
+    func makeEngine() throws -> Engine {
+        guard let kind = BackendKind(rawValue: backend) else {
+            throw ValidationError("unknown backend '\(backend)'; use onednn or reference")
+        }
+        guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
+        return Engine(configuration: .init(backend: kind, threadsPerRun: threads))
+    }
+}

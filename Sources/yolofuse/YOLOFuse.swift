@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct YOLOFuseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "yolofuse",
+        abstract: "Object detection for paired visible and thermal cameras.",
+        subcommands: [EngineCommand.self]
+    )
+}

@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""Export randomly initialised YOLOFuse-style / YOLOv8 detectors to ONNX, then check them with ORT.
+
+The weights are random (seeded) but every BatchNorm's running statistics are recomputed on
+synthetic images, and the two final 1x1 convs of the head are rescaled, so outputs depend on the
+input and neither class scores nor DFL boxes are saturated. Export mirrors what real exporters do:
+BN folded into conv, TorchScript exporter (dynamo=False), constant folding (plus our own
+onnx_fold pass standing in for onnxslim), output `output0`.
+
+Example:
+  python3 tools/export_models.py --arch mid --scale t --classes 3 --opset 18 --dynamic --out m.onnx
+"""
+import argparse
+import collections
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from onnx_fold import fold_constants  # noqa: E402
+from yolofuse_models import SCALES, build, fuse  # noqa: E402
+
+COCO80 = ["person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
+          "traffic light", "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog",
+          "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe", "backpack", "umbrella",
+          "handbag", "tie", "suitcase", "frisbee", "skis", "snowboard", "sports ball", "kite",
+          "baseball bat", "baseball glove", "skateboard", "surfboard", "tennis racket", "bottle",
+          "wine glass", "cup", "fork", "knife", "spoon", "bowl", "banana", "apple", "sandwich", "orange",
+          "broccoli", "carrot", "hot dog", "pizza", "donut", "cake", "chair", "couch", "potted plant",
+          "bed", "dining table", "toilet", "tv", "laptop", "mouse", "remote", "keyboard", "cell phone",
+          "microwave", "oven", "toaster", "sink", "refrigerator", "book", "clock", "vase", "scissors",
+          "teddy bear", "hair drier", "toothbrush"]
+
+
+def class_names(k):
+    if k == 1:
+        return ["person"]  # LLVIP
+    if k == 3:
+        return ["person", "car", "bicycle"]
+    if k == 80:
+        return COCO80
+    return [f"class{i}" for i in range(k)]
+
+
+def names_string(names):
+    # Same text form Ultralytics writes into metadata_props: a Python dict literal.
+    return "{" + ", ".join(f"{i}: {n!r}" for i, n in enumerate(names)) + "}"
+
+
+def synthetic_batch(gen, n, size, channels):
+    """Images in [0, 1] with spatial structure: smooth fields, rectangles, a little noise.
+
+    The IR half is a single channel replicated 3 times (as YOLOFuse does for 1-channel IR),
+    correlated with the RGB luminance but with its own warm blobs.
+    """
+    h = w = size
+
+    def smooth(c, cells):
+        low = torch.rand(n, c, cells, cells, generator=gen)
+        return F.interpolate(low, size=(h, w), mode="bilinear", align_corners=False)
+
+    rgb = 0.6 * smooth(3, 4) + 0.4 * smooth(3, 16)
+    for b in range(n):  # a few solid rectangles ("objects")
+        for _ in range(int(torch.randint(2, 7, (1,), generator=gen))):
+            y0, x0 = (int(v) for v in torch.randint(0, size - 8, (2,), generator=gen))
+            hh, ww = (int(v) for v in torch.randint(8, max(9, size // 3), (2,), generator=gen))
+            rgb[b, :, y0:y0 + hh, x0:x0 + ww] = torch.rand(3, 1, 1, generator=gen)
+    rgb = (rgb + 0.03 * torch.randn(rgb.shape, generator=gen)).clamp(0, 1)
+    if channels == 3:
+        return rgb
+    lum = (0.299 * rgb[:, 0:1] + 0.587 * rgb[:, 1:2] + 0.114 * rgb[:, 2:3])
+    ir = (0.5 * lum + 0.5 * smooth(1, 8) ** 2).clamp(0, 1)
+    return torch.cat((rgb, ir.expand(-1, 3, -1, -1)), 1)
+
+
+def feed(model, x):
+    inner = getattr(model, "model", None)
+    if inner is not None and x.shape[1] == 6:  # two-input wrapper
+        return model(x[:, :3], x[:, 3:])
+    return model(x)
+
+
+@torch.no_grad()
+def calibrate(model, seed, size, passes=6, batch=4):
+    """Recompute BN running stats (cumulative average over `passes` batches), then rescale the
+    final box / class convs so their logits have a useful spread."""
+    gen = torch.Generator().manual_seed(seed + 1)
+    # Random BN affine parameters, so folding has to carry a real scale and shift.
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.weight.copy_(0.5 + torch.rand(m.weight.shape, generator=gen))
+            m.bias.copy_(0.2 * torch.randn(m.bias.shape, generator=gen))
+            m.reset_running_stats()
+            m.momentum = None  # cumulative moving average
+    calib = [synthetic_batch(gen, batch, size, 6 if model.channels == 6 else 3) for _ in range(passes)]
+    model.train()
+    for x in calib:
+        feed(model, x)
+    model.eval()
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.momentum = 0.03
+
+    # Final head convs: standardise their outputs on the calibration images, then give
+    # box logits std 1.5 (varied DFL distributions -> varied boxes) and class logits with
+    # mean about -2.5 and std 1.5 (scores mostly 0.01..0.9, ~15% over 0.25).
+    det = model.model.detect if hasattr(model, "model") else model.detect
+    finals = [(s[-1], "box") for s in det.cv2] + [(s[-1], "cls") for s in det.cv3]
+    outs = {}
+    hooks = [conv.register_forward_hook(lambda m, i, o: outs.setdefault(m, []).append(o)) for conv, _ in finals]
+    for x in calib[:2]:
+        feed(model, x)
+    for h in hooks:
+        h.remove()
+    for conv, kind in finals:
+        y = torch.cat(outs[conv], 0).transpose(0, 1).reshape(conv.out_channels, -1)
+        mean, std = y.mean(1), y.std(1).clamp_min(1e-6)
+        if kind == "box":  # 4 sides x 16 bins; favour low bins so boxes are object-sized
+            bins = torch.arange(conv.out_channels, dtype=mean.dtype) % det.reg_max
+            t_mean, t_std = -0.3 * bins, torch.full_like(std, 1.5)
+        else:
+            t_mean = -2.5 + 0.5 * (torch.rand(mean.shape, generator=gen) - 0.5)
+            t_std = torch.full_like(std, 1.5)
+        a = t_std / std
+        conv.weight.mul_(a.view(-1, 1, 1, 1))
+        conv.bias.copy_((conv.bias - mean) * a + t_mean)
+    return model
+
+
+def make_model(arch, scale, classes, two_inputs, seed, calib_size, width=None):
+    torch.manual_seed(seed)
+    model = build(arch, scale, classes, two_inputs=two_inputs, width=width)
+    calibrate(model, seed, calib_size)
+    model.eval()
+    return model
+
+
+def op_histogram(onnx_model):
+    return dict(sorted(collections.Counter(n.op_type for n in onnx_model.graph.node).items()))
+
+
+def export(model, out, opset=18, dynamic=True, size=640, batch=1, two_inputs=False, seed=0,
+           verify=True, quiet=False, fold=True):
+    import onnx
+    import onnxruntime as ort
+
+    import copy
+
+    unfused = None
+    if verify:
+        unfused = copy.deepcopy(model)
+    fuse(model).eval()
+    f64 = copy.deepcopy(model).double() if verify else None  # float64 reference for the f32 error floor
+    nc = model.nc
+    if two_inputs:
+        args = (torch.zeros(batch, 3, size, size), torch.zeros(batch, 3, size, size))
+        input_names = ["rgb", "ir"]
+    else:
+        args = (torch.zeros(batch, model.channels, size, size),)
+        input_names = ["images"]
+    dyn = None
+    if dynamic:
+        dyn = {n: {0: "batch", 2: "height", 3: "width"} for n in input_names}
+        dyn["output0"] = {0: "batch", 2: "anchors"}
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    torch.onnx.export(model, args, out, input_names=input_names, output_names=["output0"],
+                      opset_version=opset, dynamic_axes=dyn, dynamo=False, do_constant_folding=True)
+
+    m = onnx.load(out)
+    if fold:
+        m = fold_constants(m)
+    # The exporter cannot infer dim 1 through the dynamic anchor arithmetic; state it
+    # ([batch, 4 + nc, anchors] as in real exports).
+    d1 = m.graph.output[0].type.tensor_type.shape.dim[1]
+    d1.Clear()
+    d1.dim_value = 4 + nc
+    meta = {
+        "description": "YOLOFuse-style detector with random weights (test/benchmark model)",
+        "task": "detect",
+        "batch": str(batch),
+        "imgsz": f"[{size}, {size}]",
+        "stride": "32",
+        "names": names_string(class_names(nc)),
+        "modality": model.modality,
+        "fusion": model.fusion,
+        "channels": str(model.channels),
+        "seed": str(seed),
+    }
+    del m.metadata_props[:]
+    for k, v in meta.items():
+        m.metadata_props.add(key=k, value=v)
+    onnx.checker.check_model(m)
+    onnx.save(m, out)
+    report = {"path": out, "bytes": os.path.getsize(out), "ops": op_histogram(m)}
+    if not verify:
+        return report
+
+    # Verify: ORT output == PyTorch (fused, eval) output; also fused == unfused.
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    so.intra_op_num_threads = 2
+    sess = ort.InferenceSession(out, so, providers=["CPUExecutionProvider"])
+    gen = torch.Generator().manual_seed(seed + 99)
+    shapes = [(batch, size, size)]
+    if dynamic:
+        shapes.append((2, 256, 320))  # different batch and a non-square size
+    checks = []
+    for b, h, w in shapes:
+        x = synthetic_batch(gen, b, max(h, w), 6 if model.channels == 6 else 3)[:, :, :h, :w].contiguous()
+        with torch.no_grad():
+            ref = feed(model, x).numpy()
+            ref_unfused = feed(unfused, x).numpy()
+            ref64 = feed(f64, x.double()).numpy()
+        feeds = ({"rgb": x[:, :3].numpy(), "ir": x[:, 3:].numpy()} if two_inputs
+                 else {"images": x.numpy()})
+        got = sess.run(["output0"], feeds)[0]
+        assert got.shape == ref.shape, (got.shape, ref.shape)
+        box_diff = float(np.abs(got[:, :4] - ref[:, :4]).max())
+        score_diff = float(np.abs(got[:, 4:] - ref[:, 4:]).max())
+        scores, boxes = got[:, 4:], got[:, :4]
+        checks.append({
+            "input": [b, model.channels, h, w], "output": list(got.shape),
+            "max_abs_diff": max(box_diff, score_diff), "max_abs_diff_scores": score_diff,
+            "max_abs_diff_boxes": box_diff,
+            "mean_abs_diff_boxes": float(np.abs(got[:, :4] - ref[:, :4]).mean()),
+            "torch_f32_vs_f64_max_abs_scores": float(np.abs(ref[:, 4:] - ref64[:, 4:]).max()),
+            "torch_f32_vs_f64_max_abs_boxes": float(np.abs(ref[:, :4] - ref64[:, :4]).max()),
+            "fused_vs_unfused_max_abs": float(np.abs(ref - ref_unfused).max()),
+            "scores_min_max_mean": [float(scores.min()), float(scores.max()), float(scores.mean())],
+            "scores_frac_in_0.01_0.9": float(((scores > 0.01) & (scores < 0.9)).mean()),
+            "scores_frac_over_0.25": float((scores > 0.25).mean()),
+            "wh_min_max_mean": [float(boxes[:, 2:].min()), float(boxes[:, 2:].max()), float(boxes[:, 2:].mean())],
+            # Pixel-space boxes carry float32 noise of ~1e-5 relative after ~60 layers (torch f32
+            # itself differs from f64 by that much), so boxes get a size-relative tolerance.
+            # Pass when ORT is within tolerance or no worse than 4x torch's own float32 error.
+            "ok": bool(score_diff <= max(5e-4, 4 * float(np.abs(ref[:, 4:] - ref64[:, 4:]).max()))
+                       and box_diff <= max(1e-4 * max(h, w), 4 * float(np.abs(ref[:, :4] - ref64[:, :4]).max()))),
+        })
+    report["checks"] = checks
+    report["ok"] = all(c["ok"] for c in checks)
+    if not quiet:
+        print(json.dumps(report, indent=1))
+    return report
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--arch", choices=["mid", "early", "yolov8"], required=True)
+    ap.add_argument("--scale", choices=sorted(SCALES), default="n")
+    ap.add_argument("--width", type=float, default=None, help="override the scale's width multiplier")
+    ap.add_argument("--classes", type=int, default=3)
+    ap.add_argument("--opset", type=int, choices=[12, 18], default=18)
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--dynamic", dest="dynamic", action="store_true", default=True)
+    g.add_argument("--static", dest="dynamic", action="store_false")
+    ap.add_argument("--size", type=int, default=640)
+    ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--two-inputs", action="store_true", help="inputs rgb and ir, each [N,3,H,W]")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--calib-size", type=int, default=None, help="image size for BN calibration (default min(size, 320))")
+    ap.add_argument("--no-verify", action="store_true")
+    ap.add_argument("--no-fold", action="store_true",
+                    help="keep the raw TorchScript export (Constant nodes, unfolded anchor grid)")
+    ap.add_argument("--out", required=True)
+    a = ap.parse_args()
+    if a.size % 32:
+        ap.error("--size must be a multiple of 32")
+    model = make_model(a.arch, a.scale, a.classes, a.two_inputs, a.seed,
+                       a.calib_size or min(a.size, 320), a.width)
+    rep = export(model, a.out, a.opset, a.dynamic, a.size, a.batch, a.two_inputs, a.seed,
+                 verify=not a.no_verify, fold=not a.no_fold)
+    if a.no_verify:
+        print(json.dumps(rep, indent=1))
+    elif not rep["ok"]:
+        print("VERIFY FAILED", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -42,8 +42,7 @@ let package = Package(
         ),
         .testTarget(
             name: "YOLOFuseEngineTests",
-            dependencies: ["YOLOFuseEngine", "YOLOFuseTensor", "YOLOFuseONNX"],
-            swiftSettings: upcoming
+            dependencies: ["YOLOFuseEngine", "YOLOFuseTensor", "YOLOFuseONNX"]
         ),
     ]
 )

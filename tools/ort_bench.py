@@ -8,6 +8,7 @@ shape wins over --batch/--size. Times are wall-clock per session.run, divided by
 """
 import argparse
 import json
+import resource
 import time
 
 import numpy as np
@@ -53,6 +54,7 @@ def main():
         "p90_ms_per_image": round(float(np.percentile(times, 90)), 3),
         "min_ms_per_image": round(float(times.min()), 3),
         "onnxruntime": ort.__version__,
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }))
 
 

@@ -334,15 +334,29 @@ struct DNNLCompiler {
         let type = planned.outputTypes[0]
         let (outer, length, inner) = try op.layout(type.shape)
         // Seen as [outer, length, inner] the softmax axis is always 1, whatever the opset's flattening rule.
-        var md = try memoryDescriptor(Shape([outer, length, inner]))
-        var dst = md
-        var descriptor = dnnl_softmax_v2_desc_t()
-        try dnnlCheck(dnnl_softmax_v2_forward_desc_init(&descriptor, dnnl_forward_inference, dnnl_softmax_accurate, &md, &dst, 1), "softmax \(planned.node.label)")
+        let logical = Shape([outer, length, inner])
         let out = planned.node.outputs[0]
         types[out] = type
         layouts[out] = .plain
+        // oneDNN's fast softmax wants the axis innermost; when it is not (DFL's softmax over 16 bins), run it on
+        // an [outer, inner, length] copy and reorder back: two cheap reorders instead of the slow generic kernel.
+        let axisInnermost = inner == 1
+        let strided = try memoryDescriptor(logical, strides: [length * inner, 1, length])
+        var md = axisInnermost ? try memoryDescriptor(logical) : strided
+        var dst = md
+        var descriptor = dnnl_softmax_v2_desc_t()
+        try dnnlCheck(dnnl_softmax_v2_forward_desc_init(&descriptor, dnnl_forward_inference, dnnl_softmax_accurate, &md, &dst, 1), "softmax \(planned.node.label)")
         let primitive = try DNNLPrimitive(&descriptor, attributes: try DNNLAttributes(), what: "softmax \(planned.node.label)")
-        steps.append(.primitive(primitive, [(DNNLArgument.src, md, input), (DNNLArgument.dst, dst, out)]))
+        if axisInnermost {
+            steps.append(.primitive(primitive, [(DNNLArgument.src, md, input), (DNNLArgument.dst, dst, out)]))
+            return
+        }
+        let flat = TensorType(.float32, logical)
+        let before = newValue(flat, layout: .plain, hint: "\(out).axis-last")
+        let after = newValue(flat, layout: .plain, hint: "\(out).softmax")
+        try addReorder(from: try memoryDescriptor(logical), input, to: strided, before)
+        steps.append(.primitive(primitive, [(DNNLArgument.src, md, before), (DNNLArgument.dst, dst, after)]))
+        try addReorder(from: strided, after, to: try memoryDescriptor(logical), out)
     }
 
     mutating func lowerMatMul(_ planned: PlannedNode) throws {

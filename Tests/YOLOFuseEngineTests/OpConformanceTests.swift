@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+import YOLOFuseEngine
+import YOLOFuseONNX
+import YOLOFuseTensor
+
+/// Builds small graphs in code: awkward shapes (odd sizes, channels that are not multiples of 8, batch 3).
+struct GraphBuilder {
+    var nodes: [Node] = []
+    var initializers: [String: Tensor] = [:]
+    var inputs: [ValueInfo] = []
+    var feeds: [String: Tensor] = [:]
+    var seed: UInt64 = 1
+
+    mutating func input(_ name: String, _ dims: [Int], low: Float = -1, high: Float = 1) -> String {
+        inputs.append(ValueInfo(name: name, dataType: .float32, dims: dims.map { .fixed($0) }))
+        seed += 1
+        feeds[name] = TestSupport.random(Shape(dims), seed: seed, low: low, high: high)
+        return name
+    }
+
+    mutating func weight(_ name: String, _ dims: [Int], scale: Float = 0.3) -> String {
+        seed += 1
+        initializers[name] = TestSupport.random(Shape(dims), seed: seed, low: -scale, high: scale)
+        return name
+    }
+
+    mutating func ints(_ name: String, _ values: [Int64]) -> String {
+        initializers[name] = Tensor(int64s: values, shape: Shape([values.count]))
+        return name
+    }
+
+    mutating func floats(_ name: String, _ values: [Float]) -> String {
+        initializers[name] = Tensor(floats: values, shape: Shape([values.count]))
+        return name
+    }
+
+    @discardableResult
+    mutating func node(_ op: String, _ inputs: [String], outputs: Int = 1, _ attributes: [String: AttributeValue] = [:]) -> [String] {
+        let names = (0..<outputs).map { "\(op.lowercased())\(nodes.count)_\($0)" }
+        nodes.append(Node(name: "\(op)\(nodes.count)", opType: op, inputs: inputs, outputs: names, attributes: attributes))
+        return names
+    }
+
+    func model(outputs: [String], opset: Int = 18) -> Model {
+        let graph = Graph(nodes: nodes, initializers: initializers, inputs: inputs,
+                          outputs: outputs.map { ValueInfo(name: $0, dataType: .float32, dims: nil) })
+        return Model(graph: graph, opsets: ["": opset], metadata: [:], producerName: "tests", irVersion: 8)
+    }
+}
+
+@Suite("oneDNN kernels against the reference kernels")
+struct OpConformanceTests {
+    /// Runs `model` on both backends and compares every output.
+    func compare(_ builder: GraphBuilder, outputs: [String], opset: Int = 18, tolerance: Float = 1e-4) async throws {
+        let model = builder.model(outputs: outputs, opset: opset)
+        let fast = try await TestSupport.onednn.load(model, warmUpBatches: [])
+        let oracle = try await TestSupport.reference.load(model, warmUpBatches: [])
+        let a = try await fast.run(builder.feeds)
+        let b = try await oracle.run(builder.feeds)
+        for name in outputs {
+            let x = try #require(a[name]), y = try #require(b[name])
+            #expect(x.shape == y.shape, "\(name): \(x.shape) vs \(y.shape)")
+            if x.shape == y.shape {
+                let scale = max(1, y.floats.map(abs).max() ?? 1)
+                #expect(TestSupport.maxDifference(x, y) <= tolerance * scale, "\(name) differs")
+            }
+        }
+    }
+
+    @Test func convolutionWithSiLUAndResidual() async throws {
+        var g = GraphBuilder()
+        let x = g.input("x", [3, 13, 11, 9])
+        let r = g.input("r", [3, 7, 6, 5])
+        let c = g.node("Conv", [x, g.weight("w", [7, 13, 3, 3]), g.weight("b", [7])], ["pads": .ints([1, 1, 1, 1]), "strides": .ints([2, 2])])[0]
+        let s = g.node("Sigmoid", [c])[0]
+        let m = g.node("Mul", [c, s])[0]
+        let y = g.node("Add", [r, m])[0]
+        try await compare(g, outputs: [y])
+    }
+
+    @Test func depthwiseDilatedAndAsymmetricConvolution() async throws {
+        var g = GraphBuilder()
+        let x = g.input("x", [2, 12, 7, 10])
+        let d = g.node("Conv", [x, g.weight("w", [12, 1, 3, 3])], ["group": .int(12), "dilations": .ints([2, 2]), "pads": .ints([2, 2, 2, 2])])[0]
+        let a = g.node("Conv", [d, g.weight("w2", [5, 12, 1, 3]), g.weight("b2", [5])], ["pads": .ints([0, 1, 0, 0])])[0]
+        let same = g.node("Conv", [x, g.weight("w3", [3, 12, 3, 3])], ["auto_pad": .string("SAME_UPPER"), "strides": .ints([2, 2])])[0]
+        try await compare(g, outputs: [a, same])
+    }
+
+    @Test func poolingAndResize() async throws {
+        var g = GraphBuilder()
+        let x = g.input("x", [3, 5, 9, 7])
+        let p = g.node("MaxPool", [x], ["kernel_shape": .ints([5, 5]), "pads": .ints([2, 2, 2, 2])])[0]
+        let q = g.node("MaxPool", [x], ["kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "ceil_mode": .int(1)])[0]
+        let up = g.node("Resize", [p, "", g.floats("scales", [1, 1, 2, 2])], ["mode": .string("nearest"), "coordinate_transformation_mode": .string("asymmetric"), "nearest_mode": .string("floor")])[0]
+        let odd = g.node("Resize", [x, "", g.floats("scales2", [1, 1, 1.5, 2.5])], ["mode": .string("nearest")])[0]
+        try await compare(g, outputs: [q, up, odd])
+    }
+
+    @Test func concatSplitSliceTranspose() async throws {
+        var g = GraphBuilder()
+        let x = g.input("x", [3, 13, 5, 6])
+        let y = g.input("y", [3, 3, 5, 6])
+        let parts = g.node("Split", [x, g.ints("sizes", [6, 7])], outputs: 2, ["axis": .int(1)])
+        let cat = g.node("Concat", [parts[1], y, parts[0]], ["axis": .int(1)])[0]
+        let sliced = g.node("Slice", [cat, g.ints("st", [-9, 1]), g.ints("en", [100, 5]), g.ints("ax", [1, 3])])[0]
+        let stepped = g.node("Slice", [x, g.ints("st2", [0]), g.ints("en2", [13]), g.ints("ax2", [1]), g.ints("sp2", [3])])[0]
+        let t = g.node("Transpose", [sliced], ["perm": .ints([0, 2, 3, 1])])[0]
+        let flat = g.node("Reshape", [t, g.ints("shape", [3, -1])])[0]
+        let cat3 = g.node("Concat", [flat, flat], ["axis": .int(-1)])[0]
+        try await compare(g, outputs: [cat, stepped, cat3])
+    }
+
+    @Test(arguments: [11, 13])
+    func softmaxOverAnInnerAxis(opset: Int) async throws {
+        var g = GraphBuilder()
+        let x = g.input("x", [2, 16, 4, 7], low: -4, high: 4)
+        let s = g.node("Softmax", [x], ["axis": .int(1)])[0]
+        let last = g.node("Softmax", [x], ["axis": .int(-1)])[0]
+        try await compare(g, outputs: [s, last], opset: opset)
+    }
+
+    @Test func matmulAndBroadcastArithmetic() async throws {
+        var g = GraphBuilder()
+        let a = g.input("a", [2, 3, 5, 7])
+        let b = g.input("b", [1, 3, 7, 4])
+        let small = g.input("s", [1, 2, 5])
+        let big = g.input("t", [3, 2, 5])
+        let mm = g.node("MatMul", [a, b])[0]
+        let mw = g.node("MatMul", [a, g.weight("w", [7, 4])])[0]
+        let sub = g.node("Sub", [small, big])[0]
+        let div = g.node("Div", [mm, g.floats("d", [2, 3, 4, 5])])[0]
+        let mul = g.node("Mul", [big, small])[0]
+        try await compare(g, outputs: [mm, mw, sub, div, mul])
+    }
+
+    @Test func nhwcElementwiseAfterConvolution() async throws {
+        var g = GraphBuilder()
+        let x = g.input("x", [3, 10, 6, 6])
+        let c1 = g.node("Conv", [x, g.weight("w1", [9, 10, 1, 1])])[0]
+        let c2 = g.node("Conv", [x, g.weight("w2", [9, 10, 3, 3])], ["pads": .ints([1, 1, 1, 1])])[0]
+        let m = g.node("Mul", [c1, c2])[0]
+        let s = g.node("Sigmoid", [m])[0]
+        let bias = g.node("Add", [s, g.weight("cb", [9, 1, 1])])[0]
+        let f = g.node("Flatten", [bias])[0]
+        try await compare(g, outputs: [f])
+    }
+}

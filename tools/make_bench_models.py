@@ -43,6 +43,8 @@ def main():
             c = rep["checks"][0]
             line += (f"  ort-vs-torch scores {max(x['max_abs_diff_scores'] for x in rep['checks']):.1e}"
                      f" boxes {max(x['max_abs_diff_boxes'] for x in rep['checks']):.1e} px"
+                     f"  ort opt-vs-noopt scores {max(x['ort_opt_vs_noopt_max_abs_scores'] for x in rep['checks']):.1e}"
+                     f" boxes {max(x['ort_opt_vs_noopt_max_abs_boxes'] for x in rep['checks']):.1e} px"
                      f"  scores mean {c['scores_min_max_mean'][2]:.3f}  {'ok' if rep['ok'] else 'FAILED'}")
             if not rep["ok"]:
                 failed.append(name)

@@ -15,9 +15,11 @@ struct DNNLBackend: Backend {
 enum DraftStep {
     case primitive(DNNLPrimitive, [(argument: Int32, descriptor: dnnl_memory_desc_t, value: String)])
     case reference(PlannedNode, inputs: [String?], outputs: [String])
+    case concat(ConcatCopy, inputs: [String], output: String)
 
     var reads: [String] {
         switch self {
+        case .concat(_, let inputs, _): inputs
         case .primitive(_, let args): args.filter { $0.argument != DNNLArgument.dst }.map(\.value)
         case .reference(_, let inputs, _): inputs.compactMap { $0 }
         }
@@ -25,6 +27,7 @@ enum DraftStep {
 
     var writes: [String] {
         switch self {
+        case .concat(_, _, let output): [output]
         case .primitive(_, let args): args.filter { $0.argument == DNNLArgument.dst }.map(\.value)
         case .reference(_, _, let outputs): outputs.filter { !$0.isEmpty }
         }
@@ -56,8 +59,10 @@ struct DNNLCompiler {
     let readers: [String: Int]
     var producers: [String: Int] = [:]
     var syntheticCount = 0
+    var preference: LayoutPreference
 
     init(graph: SpecializedGraph) {
+        preference = LayoutPreference(graph: graph)
         self.graph = graph
         types = graph.types
         constants = graph.constants
@@ -87,16 +92,12 @@ struct DNNLCompiler {
         let key = "\(name)|\(target)"
         if let done = conversions[key] { return done }
         let converted = newValue(type, layout: target, hint: name)
-        if let tensor = constants[name], target == .nhwc {
+        let source = try memoryDescriptor(type.shape, layout: current)
+        let destination = try memoryDescriptor(type.shape, layout: target)
+        if let tensor = constants[name] {
             // Constants are converted now, at compile time.
-            let dense = Tensor(zeros: .float32, shape: type.shape)
-            let permuted = stridedCopy(tensor, offset: 0, strides: [0, 2, 3, 1].map { tensor.shape.strides[$0] },
-                                       shape: Shape([0, 2, 3, 1].map { type.shape.dims[$0] }))
-            dense.storage.pointer.copyMemory(from: permuted.storage.pointer, byteCount: permuted.byteCount)
-            constants[converted] = dense
+            constants[converted] = try Self.reorderNow(tensor, from: source, to: destination)
         } else {
-            let source = try memoryDescriptor(type.shape, layout: current)
-            let destination = try memoryDescriptor(type.shape, layout: target)
             try addReorder(from: source, name, to: destination, converted)
         }
         conversions[key] = converted
@@ -128,8 +129,10 @@ struct DNNLCompiler {
         let out = node.outputs.first ?? ""
         let outType = planned.outputTypes.first
         let isFloat4D = outType.map { $0.dataType == .float32 && $0.shape.rank == 4 } ?? false
-        let allFloat = planned.inputTypes.allSatisfy { $0 == nil || $0!.dataType == .float32 }
-            && planned.outputTypes.allSatisfy { $0.dataType == .float32 }
+        // Integer inputs known at plan time (shapes, split sizes, slice bounds) are parameters, not data.
+        let allFloat = zip(planned.inputTypes, planned.constants).allSatisfy { type, constant in
+            type == nil || type!.dataType == .float32 || constant != nil
+        } && planned.outputTypes.allSatisfy { $0.dataType == .float32 }
         guard allFloat else { return try lowerReference(planned) }
         switch node.opType {
         case "Conv" where constants[node.inputs[1]] != nil:
@@ -255,25 +258,21 @@ struct DNNLCompiler {
         let node = planned.node
         let outType = planned.outputTypes[0]
         let axis = try normalizedAxis((planned.op as! ConcatOp).axis, rank: outType.shape.rank, node: node)
-        let layout: Layout = outType.shape.rank == 4 ? .nhwc : .plain
+        let layout = preference.layout(for: node.outputs[0])
         let inputs = node.inputs.filter { !$0.isEmpty && types[$0]!.shape.elementCount > 0 }
-        var sources: [dnnl_memory_desc_t] = []
-        var args: [(argument: Int32, descriptor: dnnl_memory_desc_t, value: String)] = []
-        for (k, name) in inputs.enumerated() {
-            let ready = root(try ensure(name, layout))
-            let md = try memoryDescriptor(types[name]!.shape, layout: layout)
-            sources.append(md)
-            args.append((DNNLArgument.multipleSource + Int32(k), md, ready))
-        }
+        var ready: [String] = []
+        for name in inputs { ready.append(root(try ensure(name, layout))) }
         let out = node.outputs[0]
         types[out] = outType
         layouts[out] = layout
-        var dst = try memoryDescriptor(outType.shape, layout: layout)
-        var pd: dnnl_primitive_desc_t?
-        let attributes = try DNNLAttributes()
-        try dnnlCheck(dnnl_concat_primitive_desc_create(&pd, &dst, Int32(sources.count), Int32(axis), sources, attributes.handle, DNNLEngine.shared), "concat \(node.label)")
-        args.append((DNNLArgument.dst, dst, out))
-        steps.append(.primitive(try DNNLPrimitive(descriptor: pd!), args))
+        // Rows and run lengths in physical order: NHWC puts channels innermost.
+        let physical = layout == .nhwc && outType.shape.rank == 4 ? [0, 2, 3, 1] : Array(0..<outType.shape.rank)
+        let physicalAxis = physical.firstIndex(of: axis)!
+        let rows = physical[..<physicalAxis].map { outType.shape.dims[$0] }.reduce(1, *)
+        let chunks = inputs.map { name in
+            physical[physicalAxis...].map { types[name]!.shape.dims[$0] }.reduce(1, *) * 4
+        }
+        steps.append(.concat(ConcatCopy(chunkBytes: chunks, rows: rows), inputs: ready, output: out))
     }
 
     /// Split and unit-step Slice: each output is a reorder from a sub-memory view of the input.
@@ -300,11 +299,10 @@ struct DNNLCompiler {
             let offsets = inType.shape.strides.map { stride -> Int in defer { remainder %= stride }; return remainder / stride }
             views.append((offsets, view.shape))
         }
-        let sourceLayout = layout(input)
-        let parent = try memoryDescriptor(inType.shape, layout: sourceLayout)
-        let targetLayout: Layout = inType.shape.rank == 4 ? .nhwc : .plain
+        let parent = try memoryDescriptor(inType.shape, layout: layout(input))
         let source = root(input)
         for (name, view) in zip(node.outputs, views) where !name.isEmpty {
+            let targetLayout = preference.layout(for: name)
             types[name] = TensorType(.float32, view.shape)
             layouts[name] = targetLayout
             if view.shape.elementCount == 0 { constants[name] = Tensor(zeros: .float32, shape: view.shape); continue }

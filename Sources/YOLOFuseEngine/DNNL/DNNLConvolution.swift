@@ -142,6 +142,8 @@ extension DNNLCompiler {
             switch step {
             case .primitive(let primitive, let args):
                 return .primitive(primitive, args.map { ($0.argument, $0.descriptor, location($0.value)) })
+            case .concat(let copy, let inputs, let output):
+                return .concat(copy, inputs: inputs.map(location), output: location(output))
             case .reference(let planned, let inputs, let outputs):
                 return .reference(planned, inputs: inputs.map { $0.map { (location($0), types[$0]!) } },
                                   outputs: outputs.filter { !$0.isEmpty }.map { (location($0), types[$0]!) })

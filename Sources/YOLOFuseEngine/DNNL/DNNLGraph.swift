@@ -18,6 +18,8 @@ enum DNNLStep {
     case primitive(DNNLPrimitive, [(argument: Int32, descriptor: dnnl_memory_desc_t, location: ValueLocation)])
     /// A reference kernel on plain tensors, for ops oneDNN does not take.
     case reference(PlannedNode, inputs: [(location: ValueLocation, type: TensorType)?], outputs: [(location: ValueLocation, type: TensorType)])
+    /// A concatenation done as row copies.
+    case concat(ConcatCopy, inputs: [ValueLocation], output: ValueLocation)
 }
 
 /// A graph compiled for oneDNN at one set of input shapes: steps, arena size and a pool of run contexts.
@@ -120,6 +122,14 @@ final class RunContext {
         dnnl_stream_destroy(stream)
     }
 
+    private func pointer(at location: ValueLocation, inputs: [String: Tensor]) -> UnsafeMutableRawPointer {
+        switch location {
+        case .arena(let offset): arena.pointer + offset
+        case .constant(let tensor): tensor.storage.pointer
+        case .input(let name): inputs[name]!.storage.pointer
+        }
+    }
+
     private func tensor(at location: ValueLocation, type: TensorType, inputs: [String: Tensor]) -> Tensor {
         switch location {
         case .arena(let offset):
@@ -131,16 +141,28 @@ final class RunContext {
     }
 
     func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
+        let profiling = StepProfile.enabled
+        var profile = StepProfile()
         for binding in inputBindings {
             try dnnlCheck(dnnl_memory_set_data_handle(binding.memory, inputs[binding.input]!.storage.pointer), "input binding")
         }
         for (index, step) in graph.steps.enumerated() {
+            let started = profiling ? ContinuousClock.now : nil
+            defer {
+                if let started {
+                    _ = dnnl_stream_wait(stream)
+                    profile.record(step, elapsed: ContinuousClock.now - started)
+                }
+            }
             switch step {
             case .primitive(let primitive, _):
                 let status = arguments[index].withUnsafeBufferPointer {
                     dnnl_primitive_execute(primitive.handle, stream, Int32($0.count), $0.baseAddress)
                 }
                 try dnnlCheck(status, "execution of step \(index)")
+            case .concat(let copy, let sources, let target):
+                try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
+                copy.run(sources: sources.map { UnsafeRawPointer(pointer(at: $0, inputs: inputs)) }, destination: pointer(at: target, inputs: inputs))
             case .reference(let planned, let inputSlots, let outputSlots):
                 // Reference kernels run in order on this thread, so finish the queued primitives first.
                 try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
@@ -153,6 +175,7 @@ final class RunContext {
             }
         }
         try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
+        if profiling { profile.report() }
         var results: [String: Tensor] = [:]
         for output in graph.outputs {
             let source = tensor(at: output.location, type: output.type, inputs: inputs)

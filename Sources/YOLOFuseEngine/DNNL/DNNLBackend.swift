@@ -258,7 +258,10 @@ struct DNNLCompiler {
         let node = planned.node
         let outType = planned.outputTypes[0]
         let axis = try normalizedAxis((planned.op as! ConcatOp).axis, rank: outType.shape.rank, node: node)
-        let layout = preference.layout(for: node.outputs[0])
+        // Concatenate in the inputs' layout when they agree (the reader converts once); otherwise in the
+        // layout the readers want.
+        let inputLayouts = Set(node.inputs.filter { !$0.isEmpty }.map { self.layout($0) })
+        let layout: Layout = inputLayouts == [.nhwc] && outType.shape.rank == 4 ? .nhwc : preference.layout(for: node.outputs[0])
         let inputs = node.inputs.filter { !$0.isEmpty && types[$0]!.shape.elementCount > 0 }
         var ready: [String] = []
         for name in inputs { ready.append(root(try ensure(name, layout))) }

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import YOLOFuseEngine
+import YOLOFuseONNX
+import YOLOFuseTensor
+
+@Suite("Model encodings, metadata and batch sizes")
+struct ModelFormatTests {
+    /// Writes the external-data and typed-field variants of a fixture with tools/make_format_variants.py.
+    func variants(of file: String) throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("yolofuse-variants-\(UUID().uuidString)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", TestSupport.repositoryRoot.appendingPathComponent("tools/make_format_variants.py").path,
+                             TestSupport.fixture(file).path, directory.path]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        return directory
+    }
+
+    @Test func externalDataAndTypedFieldsGiveTheSameOutputs() async throws {
+        let directory = try variants(of: "yolov8_t_op18_dyn.onnx")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let input = ["images": TestSupport.random(Shape([1, 3, 128, 160]), seed: 9)]
+        let original = try await TestSupport.onednn.load(contentsOf: TestSupport.fixture("yolov8_t_op18_dyn.onnx"), warmUpBatches: [])
+        let expected = try await original.run(input)["output0"]!
+        for name in ["external.onnx", "typed.onnx"] {
+            let session = try await TestSupport.onednn.load(contentsOf: directory.appendingPathComponent(name), warmUpBatches: [])
+            let output = try await session.run(input)["output0"]!
+            #expect(TestSupport.maxDifference(output, expected) == 0, "\(name)")
+        }
+        // External data that cannot be found is a clear error, not a crash.
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("external.onnx.data"))
+        await #expect { _ = try await TestSupport.onednn.load(contentsOf: directory.appendingPathComponent("external.onnx")) } throws: {
+            "\($0)".contains("external.onnx.data")
+        }
+        // Bytes alone cannot resolve external files.
+        let bytes = try Data(contentsOf: directory.appendingPathComponent("external.onnx"))
+        #expect(throws: ModelLoadError.self) { _ = try ModelLoader.decode(bytes) }
+    }
+
+    @Test func metadataIsKeptForTheManifest() throws {
+        let model = try ModelLoader.load(contentsOf: TestSupport.fixture("mid_t_op18_dyn.onnx"))
+        #expect(model.metadata["names"]?.contains("person") == true)
+        #expect(model.metadata["imgsz"] != nil)
+        #expect(model.metadata["modality"] == "rgb+ir")
+        #expect(model.defaultOpset == 18)
+        #expect(model.graph.inputs.map(\.name) == ["images"])
+        #expect(model.graph.inputs[0].dims?[1] == .fixed(6))
+    }
+
+    @Test(arguments: [1, 5, 32])
+    func batchSizesUpToThirtyTwo(batch: Int) async throws {
+        let session = try await TestSupport.onednn.load(contentsOf: TestSupport.fixture("mid_t_op18_dyn.onnx"), warmUpBatches: [])
+        let images = TestSupport.random(Shape([batch, 6, 64, 96]), seed: UInt64(batch))
+        let output = try await session.run(["images": images])["output0"]!
+        #expect(output.shape == Shape([batch, 7, 8 * 12 + 4 * 6 + 2 * 3]))
+        // Each image in the batch gives what it gives alone.
+        let last = Tensor(zeros: .float32, shape: Shape([1, 6, 64, 96]))
+        last.floatPointer().update(from: images.floatPointer() + (batch - 1) * last.elementCount, count: last.elementCount)
+        let alone = try await session.run(["images": last])["output0"]!
+        let perImage = alone.elementCount
+        let tail = Tensor(floats: Array(output.floats[(batch - 1) * perImage..<batch * perImage]), shape: alone.shape)
+        #expect(TestSupport.maxDifference(tail, alone) <= 1e-4)
+    }
+}

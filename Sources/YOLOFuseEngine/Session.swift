@@ -16,9 +16,11 @@ public final class Session: Sendable {
     let operators: [any Operator]
     let backend: any Backend
     let executor: ComputeExecutor
+    /// Whether batches run as one image per core (see `Engine.Configuration.splitBatches`).
+    let splitBatches: Bool
     private let plans: PlanCache
 
-    init(model: Model, backend: BackendKind, executor: ComputeExecutor, maxPlans: Int) throws {
+    init(model: Model, backend: BackendKind, executor: ComputeExecutor, maxPlans: Int, splitBatches: Bool) throws {
         let opset = model.defaultOpset
         guard OperatorRegistry.supportedOpsets.contains(opset) else {
             throw ModelLoadError("opset \(opset) is unsupported (supported: \(OperatorRegistry.supportedOpsets.lowerBound)-\(OperatorRegistry.supportedOpsets.upperBound))")
@@ -36,6 +38,14 @@ public final class Session: Sendable {
         case .reference: ReferenceBackend()
         }
         self.executor = executor
+        // Splitting needs every input batched on axis 0 and every output to carry the batch first.
+        let batchedInputs = model.graph.inputs.allSatisfy { ($0.dims?.count ?? 0) >= 1 }
+        let batchedOutputs = model.graph.outputs.allSatisfy { output in
+            guard let first = output.dims?.first else { return false }
+            if case .fixed(let size) = first { return size == 1 }
+            return true
+        }
+        self.splitBatches = splitBatches && executor.cores > 1 && batchedInputs && batchedOutputs
         plans = PlanCache(capacity: maxPlans)
     }
 
@@ -68,15 +78,61 @@ public final class Session: Sendable {
     /// Runs the model on engine threads; the calling task is suspended, never blocked.
     public func run(_ feeds: [String: Tensor]) async throws -> [String: Tensor] {
         let shapes = try validate(feeds)
+        let batch = shapes.values.first?.dims.first ?? 1
+        if splitBatches && batch > 1 && shapes.values.allSatisfy({ $0.dims.first == batch }) {
+            return try await runImageByImage(feeds, shapes: shapes, batch: batch)
+        }
         return try await executor.run { [self] in try plan(for: shapes).run(feeds) }
+    }
+
+    /// One single-core job per image, as many at once as there are cores; outputs stacked back on axis 0.
+    private func runImageByImage(_ feeds: [String: Tensor], shapes: [String: Shape], batch: Int) async throws -> [String: Tensor] {
+        let single = shapes.mapValues { Shape([1] + $0.dims.dropFirst()) }
+        let perImage = try await withThrowingTaskGroup(of: (Int, [String: Tensor]).self) { group in
+            for index in 0..<batch {
+                group.addTask { [self] in
+                    let result = try await executor.run(threads: 1) { [self] in
+                        // Views into the caller's batch: `feeds` is kept alive by this closure.
+                        let slices = Dictionary(uniqueKeysWithValues: feeds.map { name, tensor in
+                            let bytes = tensor.byteCount / batch
+                            return (name, Tensor(dataType: tensor.dataType, shape: single[name]!,
+                                                 storage: TensorStorage(borrowing: tensor.storage.pointer + index * bytes, byteCount: bytes)))
+                        })
+                        return try plan(for: single).run(slices)
+                    }
+                    return (index, result)
+                }
+            }
+            var results = [[String: Tensor]](repeating: [:], count: batch)
+            for try await (index, result) in group { results[index] = result }
+            return results
+        }
+        var stacked: [String: Tensor] = [:]
+        for name in perImage[0].keys {
+            let first = perImage[0][name]!
+            guard first.shape.dims.first == 1 else {
+                throw InferenceError("output '\(name)' does not carry the batch first (\(first.shape)); load with splitBatches off")
+            }
+            let output = Tensor(zeros: first.dataType, shape: Shape([batch] + first.shape.dims.dropFirst()))
+            for (index, result) in perImage.enumerated() {
+                let part = result[name]!
+                (output.storage.pointer + index * part.byteCount).copyMemory(from: part.storage.pointer, byteCount: part.byteCount)
+            }
+            stacked[name] = output
+        }
+        return stacked
     }
 
     /// Compiles and warms up plans for these input shapes now (at load), so no request pays for it.
     public func prepare(_ shapeSets: [[String: Shape]]) async throws {
+        var planned = Set<[Shape]>()
         for shapes in shapeSets {
+            // Split batches run the one-image plan.
+            let effective = splitBatches ? shapes.mapValues { Shape([1] + $0.dims.dropFirst()) } : shapes
+            guard planned.insert(inputs.map { effective[$0.name]! }).inserted else { continue }
             try await executor.run { [self] in
-                let plan = try plan(for: shapes)
-                let zeros = shapes.mapValues { Tensor(zeros: .float32, shape: $0) }
+                let plan = try plan(for: effective)
+                let zeros = effective.mapValues { Tensor(zeros: .float32, shape: $0) }
                 _ = try plan.run(zeros)
             }
         }

@@ -107,6 +107,13 @@ public enum ModelLoader {
                 throw ModelLoadError("\(name) holds \(found) bytes, shape \(shape) needs \(count * width)")
             }
         }
+        /// raw_data already holds the engine's little-endian layout: one copy.
+        func fromRaw(_ dataType: DataType) throws -> Tensor {
+            try checked(raw.count, width: dataType.byteWidth)
+            let tensor = Tensor(zeros: dataType, shape: shape)
+            raw.withUnsafeBytes { tensor.storage.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            return tensor
+        }
         guard let elementType = Onnx_TensorProto.DataType(rawValue: Int(proto.dataType)) else {
             throw ModelLoadError("\(name) has unknown element type \(proto.dataType)")
         }
@@ -116,10 +123,7 @@ public enum ModelLoader {
                 guard proto.floatData.count == count else { throw ModelLoadError("\(name): \(proto.floatData.count) floats for shape \(shape)") }
                 return Tensor(floats: proto.floatData, shape: shape)
             }
-            try checked(raw.count, width: 4)
-            let tensor = Tensor(zeros: .float32, shape: shape)
-            raw.withUnsafeBytes { tensor.storage.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-            return tensor
+            return try fromRaw(.float32)
         case .double:
             let values: [Double]
             if raw.isEmpty { values = proto.doubleData } else {
@@ -141,10 +145,7 @@ public enum ModelLoader {
                 guard proto.int64Data.count == count else { throw ModelLoadError("\(name): \(proto.int64Data.count) int64s for shape \(shape)") }
                 return Tensor(int64s: proto.int64Data, shape: shape)
             }
-            try checked(raw.count, width: 8)
-            let tensor = Tensor(zeros: .int64, shape: shape)
-            raw.withUnsafeBytes { tensor.storage.pointer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-            return tensor
+            return try fromRaw(.int64)
         case .int32, .int16, .int8, .uint16, .uint8, .bool:
             let values: [Double]
             if raw.isEmpty {

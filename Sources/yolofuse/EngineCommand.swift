@@ -24,6 +24,6 @@ struct EngineOptions: ParsableArguments {
             throw ValidationError("unknown backend '\(backend)'; use onednn or reference")
         }
         guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
-        return Engine(configuration: .init(backend: kind, threadsPerRun: threads))
+        return Engine(configuration: .init(backend: kind, threads: threads))
     }
 }

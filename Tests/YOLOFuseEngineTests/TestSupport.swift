@@ -11,8 +11,8 @@ enum TestSupport {
     static func fixture(_ name: String) -> URL { fixtures.appendingPathComponent(name) }
 
     /// One engine per backend for the whole test run (its threads live as long as the process).
-    static let onednn = Engine(configuration: .init(backend: .onednn, threadsPerRun: 2))
-    static let reference = Engine(configuration: .init(backend: .reference, threadsPerRun: 1))
+    static let onednn = Engine(configuration: .init(backend: .onednn, threads: 2))
+    static let reference = Engine(configuration: .init(backend: .reference, threads: 1))
 
     /// Deterministic pseudo-random values in [low, high).
     static func random(_ shape: Shape, seed: UInt64, low: Float = 0, high: Float = 1) -> Tensor {

@@ -3,23 +3,25 @@ public import Foundation
 
 /// The engine's own threads. Inference never runs on Swift's cooperative pool: callers `await` a job here and
 /// are resumed when it finishes. One executor serves every loaded model (one thread pool, not one per model).
+///
+/// Jobs say how many cores they use (a whole-batch run uses them all; a per-image run of a split batch uses
+/// one). Jobs start in arrival order, each once enough cores are free, so the machine is never oversubscribed.
 public final class ComputeExecutor: Sendable {
-    public let workerCount: Int
-    public let threadsPerRun: Int
+    public let cores: Int
     private let queue: JobQueue
 
-    /// - Parameters:
-    ///   - workerCount: runs that may execute at once (each on its own thread).
-    ///   - threadsPerRun: OpenMP threads each run's oneDNN primitives use.
-    public init(workerCount: Int = 1, threadsPerRun: Int = ProcessInfo.processInfo.activeProcessorCount) {
-        self.workerCount = max(1, workerCount)
-        self.threadsPerRun = max(1, threadsPerRun)
-        queue = JobQueue()
-        for index in 0..<self.workerCount {
-            let threads = self.threadsPerRun
+    public init(cores: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.cores = max(1, cores)
+        queue = JobQueue(cores: self.cores)
+        for index in 0..<self.cores {
             let thread = Thread { [queue] in
-                omp_set_num_threads(Int32(threads))
-                while let job = queue.next() { job() }
+                var teamSize: Int32 = 0
+                while let job = queue.next() {
+                    // The OpenMP team size is per calling thread; set it only when it changes.
+                    if teamSize != Int32(job.threads) { teamSize = Int32(job.threads); omp_set_num_threads(teamSize) }
+                    job.body()
+                    queue.finished(job)
+                }
             }
             thread.name = "yolofuse-engine-\(index)"
             thread.stackSize = 8 << 20
@@ -27,10 +29,12 @@ public final class ComputeExecutor: Sendable {
         }
     }
 
-    /// Runs `work` on an engine thread and returns its result to the awaiting task.
-    public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.push { continuation.resume(with: Result { try work() }) }
+    /// Runs `work` on an engine thread with `threads` cores (all of them by default) and returns its result
+    /// to the awaiting task.
+    public func run<T: Sendable>(threads: Int? = nil, _ work: @escaping @Sendable () throws -> T) async throws -> T {
+        let threads = min(max(threads ?? cores, 1), cores)
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.push(Job(threads: threads) { continuation.resume(with: Result { try work() }) })
         }
     }
 
@@ -40,29 +44,51 @@ public final class ComputeExecutor: Sendable {
     deinit { queue.close() }
 }
 
-/// A blocking FIFO for the worker threads. `@unchecked Sendable`: every access holds `condition`.
+private struct Job: Sendable {
+    let threads: Int
+    let body: @Sendable () -> Void
+}
+
+/// FIFO of jobs with core accounting. `@unchecked Sendable`: every access holds `condition`.
 private final class JobQueue: @unchecked Sendable {
     private let condition = NSCondition()
-    private var jobs: [@Sendable () -> Void] = []
+    private var jobs: [Job] = []
     private var head = 0
+    private var freeCores: Int
     private var closed = false
 
-    func push(_ job: @escaping @Sendable () -> Void) {
+    init(cores: Int) { freeCores = cores }
+
+    func push(_ job: Job) {
         condition.lock()
         jobs.append(job)
-        condition.signal()
+        condition.broadcast()
         condition.unlock()
     }
 
-    func next() -> (@Sendable () -> Void)? {
+    /// The next job, once the cores it needs are free; nil when closed and drained.
+    func next() -> Job? {
         condition.lock()
         defer { condition.unlock() }
-        while head == jobs.count && !closed { condition.wait() }
-        guard head < jobs.count else { return nil }
-        let job = jobs[head]
-        head += 1
-        if head > 1024 { jobs.removeFirst(head); head = 0 }
-        return job
+        while !closed || head < jobs.count {
+            if head < jobs.count && jobs[head].threads <= freeCores {
+                let job = jobs[head]
+                head += 1
+                if head > 1024 { jobs.removeFirst(head); head = 0 }
+                freeCores -= job.threads
+                return job
+            }
+            if closed && head == jobs.count { break }
+            condition.wait()
+        }
+        return nil
+    }
+
+    func finished(_ job: Job) {
+        condition.lock()
+        freeCores += job.threads
+        condition.broadcast()
+        condition.unlock()
     }
 
     func close() {

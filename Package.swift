@@ -32,10 +32,19 @@ let package = Package(
             dependencies: ["YOLOFuseTensor", "YOLOFuseONNX", "CDNNL"],
             swiftSettings: upcoming
         ),
+        // libjpeg-turbo and libpng from Debian (libturbojpeg0-dev, libpng-dev).
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        .target(name: "YOLOFuseVision", dependencies: ["CTurboJPEG", "CPNG"], swiftSettings: upcoming),
+        .target(
+            name: "YOLOFuseDetect",
+            dependencies: ["YOLOFuseEngine", "YOLOFuseVision", "YOLOFuseTensor", "YOLOFuseONNX"],
+            swiftSettings: upcoming
+        ),
         .executableTarget(
             name: "yolofuse",
             dependencies: [
-                "YOLOFuseEngine", "YOLOFuseTensor", "YOLOFuseONNX",
+                "YOLOFuseEngine", "YOLOFuseTensor", "YOLOFuseONNX", "YOLOFuseVision", "YOLOFuseDetect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming
@@ -43,6 +52,10 @@ let package = Package(
         .testTarget(
             name: "YOLOFuseEngineTests",
             dependencies: ["YOLOFuseEngine", "YOLOFuseTensor", "YOLOFuseONNX"]
+        ),
+        .testTarget(
+            name: "YOLOFuseDetectTests",
+            dependencies: ["YOLOFuseDetect", "YOLOFuseVision", "YOLOFuseEngine", "YOLOFuseTensor"]
         ),
     ]
 )

@@ -1,0 +1,152 @@
+public import Foundation
+public import YOLOFuseEngine
+import YOLOFuseTensor
+import YOLOFuseONNX
+public import YOLOFuseVision
+
+/// A pair of images (or one image for single-modality models) to detect on.
+public struct DetectionInput: Sendable {
+    public var rgb: Image?
+    public var ir: Image?
+
+    public init(rgb: Image?, ir: Image?) {
+        self.rgb = rgb
+        self.ir = ir
+    }
+}
+
+/// Preprocess -> infer -> postprocess for one model, exactly as the model was trained: letterbox, /255, the
+/// model's channel layout; then the head decoded, NMS, boxes mapped back to the original RGB pixels.
+public final class Detector: Sendable {
+    public let session: Session
+    public let manifest: ModelManifest
+    let executor: ComputeExecutor
+
+    public init(session: Session, manifest: ModelManifest, executor: ComputeExecutor) {
+        self.session = session
+        self.manifest = manifest
+        self.executor = executor
+    }
+
+    /// Loads a model and its manifest (metadata_props, or MODEL.json beside it) and warms it up.
+    public static func load(_ url: URL, engine: Engine, warmUpBatches: [Int] = [1]) async throws -> Detector {
+        let session = try await engine.load(contentsOf: url, warmUpBatches: warmUpBatches)
+        let sidecar = url.deletingPathExtension().appendingPathExtension("json")
+        let manifest = try ModelManifest.resolve(for: session, sidecar: sidecar)
+        return Detector(session: session, manifest: manifest, executor: engine.executor)
+    }
+
+    /// Detects on a batch of inputs in one model run.
+    public func detect(_ inputs: [DetectionInput], options: DetectionOptions = DetectionOptions()) async throws -> [DetectionResult] {
+        guard !inputs.isEmpty else { return [] }
+        try options.validate(classCount: manifest.classCount)
+        let prepared = try await executor.run(threads: 1) { [self] in try preprocess(inputs, options: options) }
+        let inferenceStart = ContinuousClock.now
+        let outputs = try await session.run(prepared.feeds)
+        let inferenceMs = (ContinuousClock.now - inferenceStart).milliseconds
+        guard let output = outputs[session.outputs[0].name], output.shape.rank == 3,
+              output.shape.dims[0] == inputs.count, output.shape.dims[1] == 4 + manifest.classCount else {
+            throw DetectionError("the model's output is not [N, 4 + \(manifest.classCount), anchors]")
+        }
+        return try await executor.run(threads: 1) { [self] in
+            let start = ContinuousClock.now
+            var results = prepared.letterboxes.enumerated().map { index, letterbox in
+                DetectionResult(imageWidth: letterbox.sourceWidth, imageHeight: letterbox.sourceHeight,
+                                detections: DetectionHead.decode(output, image: index, letterbox: letterbox, classNames: manifest.classNames, options: options),
+                                timings: StageTimings())
+            }
+            // Batch-wide stages are shared out per image.
+            let postprocessMs = (ContinuousClock.now - start).milliseconds / Double(inputs.count)
+            for index in results.indices {
+                results[index].timings = StageTimings(preprocessMs: prepared.milliseconds / Double(inputs.count),
+                                                      inferenceMs: inferenceMs / Double(inputs.count), postprocessMs: postprocessMs)
+            }
+            return results
+        }
+    }
+
+    public func detect(_ input: DetectionInput, options: DetectionOptions = DetectionOptions()) async throws -> DetectionResult {
+        try await detect([input], options: options)[0]
+    }
+
+    /// The size every image of a batch is letterboxed to: the model's size, or for dynamic models the smallest
+    /// stride-multiple box around the batch's letterboxes (less padding, less work).
+    func inputSize(for frames: [(width: Int, height: Int)]) -> (width: Int, height: Int) {
+        guard manifest.dynamicSize else { return (manifest.inputWidth, manifest.inputHeight) }
+        var width = 0, height = 0
+        for frame in frames {
+            let box = Letterbox(sourceWidth: frame.width, sourceHeight: frame.height, targetWidth: manifest.inputWidth,
+                                targetHeight: manifest.inputHeight, minimalPadding: true, stride: manifest.stride)
+            width = max(width, box.width)
+            height = max(height, box.height)
+        }
+        return (width, height)
+    }
+
+    struct Prepared: Sendable {
+        var feeds: [String: Tensor]
+        var letterboxes: [Letterbox]
+        var milliseconds: Double
+    }
+
+    func preprocess(_ inputs: [DetectionInput], options: DetectionOptions) throws -> Prepared {
+        let start = ContinuousClock.now
+        // Pair and check every input first: the frame boxes are measured on the RGB frame.
+        let frames: [(rgb: Image?, ir: Image?)] = try inputs.enumerated().map { index, input in
+            let label = inputs.count > 1 ? "pair \(index): " : ""
+            switch manifest.modality {
+            case .rgbIR:
+                guard let rgb = input.rgb, let ir = input.ir else {
+                    throw DetectionError(field: input.rgb == nil ? "rgb" : "ir", "\(label)this model fuses RGB and IR and needs both images")
+                }
+                do { return (rgb, try ImagePair.align(rgb: rgb, ir: ir, registration: options.registration)) } catch let error as ImageError {
+                    throw DetectionError(field: "ir", label + error.description)
+                }
+            case .rgb:
+                guard let rgb = input.rgb else { throw DetectionError(field: "rgb", "\(label)this model takes an RGB image") }
+                if input.ir != nil { throw DetectionError(field: "ir", "\(label)this model is RGB-only; send no IR image") }
+                return (rgb, nil)
+            case .ir:
+                guard let ir = input.ir else { throw DetectionError(field: "ir", "\(label)this model takes an IR image") }
+                if input.rgb != nil { throw DetectionError(field: "rgb", "\(label)this model is IR-only; send no RGB image") }
+                return (nil, ir)
+            }
+        }
+        let sizes = frames.map { frame in frame.rgb.map { ($0.width, $0.height) } ?? (frame.ir!.width, frame.ir!.height) }
+        let (width, height) = inputSize(for: sizes)
+        let plane = width * height
+        let batch = inputs.count
+        var letterboxes: [Letterbox] = []
+        var feeds: [String: Tensor] = [:]
+        switch manifest.inputLayout {
+        case .stacked, .single:
+            let channels = manifest.inputLayout == .stacked ? 6 : 3
+            let tensor = Tensor(zeros: .float32, shape: Shape([batch, channels, height, width]))
+            for (index, frame) in frames.enumerated() {
+                let base = tensor.floatPointer() + index * channels * plane
+                let source = frame.rgb ?? frame.ir!
+                let box = Letterbox(sourceWidth: source.width, sourceHeight: source.height, targetWidth: width, targetHeight: height)
+                letterboxes.append(box)
+                if let rgb = frame.rgb { box.render(rgb, into: base) }
+                if let ir = frame.ir { box.render(ir, into: base + (frame.rgb == nil ? 0 : 3 * plane)) }
+            }
+            feeds[session.inputs[0].name] = tensor
+        case .separate:
+            let rgbTensor = Tensor(zeros: .float32, shape: Shape([batch, 3, height, width]))
+            let irTensor = Tensor(zeros: .float32, shape: Shape([batch, 3, height, width]))
+            for (index, frame) in frames.enumerated() {
+                let rgb = frame.rgb!, ir = frame.ir!
+                let box = Letterbox(sourceWidth: rgb.width, sourceHeight: rgb.height, targetWidth: width, targetHeight: height)
+                letterboxes.append(box)
+                box.render(rgb, into: rgbTensor.floatPointer() + index * 3 * plane)
+                box.render(ir, into: irTensor.floatPointer() + index * 3 * plane)
+            }
+            feeds = ["rgb": rgbTensor, "ir": irTensor]
+        }
+        return Prepared(feeds: feeds, letterboxes: letterboxes, milliseconds: (ContinuousClock.now - start).milliseconds)
+    }
+}
+
+extension Duration {
+    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+}

@@ -1,0 +1,97 @@
+import Foundation
+
+/// Ultralytics' LetterBox: aspect-preserving resize into the model's input, centred, padded with gray 114.
+/// The same geometry maps boxes back to the original image.
+public struct Letterbox: Sendable, Equatable {
+    public static let padValue: UInt8 = 114
+
+    public let sourceWidth: Int
+    public let sourceHeight: Int
+    /// The model input size.
+    public let width: Int
+    public let height: Int
+    /// Size of the resized image inside the padding.
+    public let resizedWidth: Int
+    public let resizedHeight: Int
+    public let left: Int
+    public let top: Int
+    public let scale: Double
+
+    /// - Parameters:
+    ///   - minimalPadding: pad only up to a multiple of `stride` (Ultralytics' `auto`, for dynamic-size models)
+    ///     instead of to the full target size.
+    public init(sourceWidth: Int, sourceHeight: Int, targetWidth: Int, targetHeight: Int, minimalPadding: Bool = false, stride: Int = 32) {
+        self.sourceWidth = sourceWidth
+        self.sourceHeight = sourceHeight
+        let r = min(Double(targetHeight) / Double(sourceHeight), Double(targetWidth) / Double(sourceWidth))
+        scale = r
+        // Python's round() (half to even) on these products, as the reference implementation does.
+        resizedWidth = Int((Double(sourceWidth) * r).rounded(.toNearestOrEven))
+        resizedHeight = Int((Double(sourceHeight) * r).rounded(.toNearestOrEven))
+        var dw = Double(targetWidth - resizedWidth), dh = Double(targetHeight - resizedHeight)
+        if minimalPadding {
+            dw = dw.truncatingRemainder(dividingBy: Double(stride))
+            dh = dh.truncatingRemainder(dividingBy: Double(stride))
+        }
+        dw /= 2
+        dh /= 2
+        left = Int((dw - 0.1).rounded(.toNearestOrEven))
+        top = Int((dh - 0.1).rounded(.toNearestOrEven))
+        width = resizedWidth + left + Int((dw + 0.1).rounded(.toNearestOrEven))
+        height = resizedHeight + top + Int((dh + 0.1).rounded(.toNearestOrEven))
+    }
+
+    /// A box (x1, y1, x2, y2) in model-input pixels mapped to original-image pixels, clipped to the image.
+    public func toSource(_ box: (Double, Double, Double, Double)) -> (Double, Double, Double, Double) {
+        func clip(_ v: Double, _ limit: Int) -> Double { min(max(v, 0), Double(limit)) }
+        return (clip((box.0 - Double(left)) / scale, sourceWidth), clip((box.1 - Double(top)) / scale, sourceHeight),
+                clip((box.2 - Double(left)) / scale, sourceWidth), clip((box.3 - Double(top)) / scale, sourceHeight))
+    }
+
+    /// Writes the letterboxed image as planar float channels scaled to [0, 1] (the models' input):
+    /// `image`'s channels go to planes `firstPlane...`; a gray image fills `grayPlanes` planes with the same values.
+    public func render(_ image: Image, into planes: UnsafeMutablePointer<Float>, grayPlanes: Int = 3) {
+        precondition(image.width == sourceWidth && image.height == sourceHeight, "image size differs from the letterbox source")
+        let planeSize = width * height
+        let outputPlanes = image.format == .gray ? grayPlanes : 3
+        let pad = Float(Self.padValue) / 255
+        for plane in 0..<outputPlanes { (planes + plane * planeSize).update(repeating: pad, count: planeSize) }
+        let xs = Self.taps(source: sourceWidth, destination: resizedWidth)
+        let ys = Self.taps(source: sourceHeight, destination: resizedHeight)
+        let channels = image.channels
+        var row = [Float](repeating: 0, count: resizedWidth * channels)
+        image.pixels.withUnsafeBufferPointer { pixels in
+            for (y, tapY) in ys.enumerated() {
+                let rowA = tapY.index * sourceWidth * channels, rowB = min(tapY.index + 1, sourceHeight - 1) * sourceWidth * channels
+                for (x, tapX) in xs.enumerated() {
+                    let a = tapX.index * channels, b = min(tapX.index + 1, sourceWidth - 1) * channels
+                    for c in 0..<channels {
+                        let top = Float(pixels[rowA + a + c]) * (1 - tapX.weight) + Float(pixels[rowA + b + c]) * tapX.weight
+                        let bottom = Float(pixels[rowB + a + c]) * (1 - tapX.weight) + Float(pixels[rowB + b + c]) * tapX.weight
+                        // Rounded to 8 bits like the reference's uint8 resize, then scaled.
+                        row[x * channels + c] = ((top * (1 - tapY.weight) + bottom * tapY.weight).rounded()) / 255
+                    }
+                }
+                let outRow = (top + y) * width + left
+                for plane in 0..<outputPlanes {
+                    let c = channels == 1 ? 0 : plane
+                    let out = planes + plane * planeSize + outRow
+                    for x in 0..<resizedWidth { out[x] = row[x * channels + c] }
+                }
+            }
+        }
+    }
+
+    /// Bilinear source taps with pixel centres aligned (OpenCV's INTER_LINEAR convention).
+    static func taps(source: Int, destination: Int) -> [(index: Int, weight: Float)] {
+        let ratio = Double(source) / Double(destination)
+        return (0..<destination).map { d in
+            let position = (Double(d) + 0.5) * ratio - 0.5
+            var index = Int(position.rounded(.down))
+            var weight = Float(position - Double(index))
+            if index < 0 { index = 0; weight = 0 }
+            if index >= source - 1 { index = source - 1; weight = 0 }
+            return (index, weight)
+        }
+    }
+}

@@ -16,6 +16,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if ! python3 -c "import onnx, onnxruntime, numpy" >/dev/null 2>&1; then
+if ! python3 -c "import onnx, onnxruntime, numpy, pycocotools, PIL" >/dev/null 2>&1; then
   python3 -m pip install --quiet -r tools/requirements.txt
 fi

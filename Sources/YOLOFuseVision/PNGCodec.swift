@@ -6,52 +6,58 @@ enum PNGCodec {
         bytes.count >= 8 && Array(bytes[0..<8]) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
     }
 
-    private static func message(_ image: png_image) -> String {
-        withUnsafeBytes(of: image.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    private static func message(_ image: UnsafePointer<png_image>) -> String {
+        withUnsafeBytes(of: image.pointee.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     }
 
-    private static func begin(_ bytes: UnsafeRawBufferPointer, name: String) throws -> png_image {
-        var image = yolofuse_png_image_new()
-        guard png_image_begin_read_from_memory(&image, bytes.baseAddress, bytes.count) != 0 else {
-            let reason = message(image)
-            png_image_free(&image)
-            throw ImageError("\(name): corrupt PNG (\(reason))")
+    /// Opens the PNG and hands the reader to `body`. libpng keeps a pointer to the png_image it was given
+    /// (its error handler writes there), so the struct lives at one heap address for the whole read.
+    private static func reading<T>(_ bytes: UnsafeRawBufferPointer, name: String, _ body: (UnsafeMutablePointer<png_image>) throws -> T) throws -> T {
+        let image = UnsafeMutablePointer<png_image>.allocate(capacity: 1)
+        image.initialize(to: yolofuse_png_image_new())
+        defer {
+            png_image_free(image)
+            image.deallocate()
         }
-        return image
+        guard png_image_begin_read_from_memory(image, bytes.baseAddress, bytes.count) != 0 else {
+            throw ImageError("\(name): corrupt PNG (\(message(image)))")
+        }
+        return try body(image)
     }
 
     static func header(_ bytes: UnsafeRawBufferPointer, name: String) throws -> (width: Int, height: Int, gray: Bool) {
-        var image = try begin(bytes, name: name)
-        defer { png_image_free(&image) }
-        return (Int(image.width), Int(image.height), image.format & UInt32(PNG_FORMAT_FLAG_COLOR) == 0)
+        try reading(bytes, name: name) { image in
+            (Int(image.pointee.width), Int(image.pointee.height), image.pointee.format & UInt32(PNG_FORMAT_FLAG_COLOR) == 0)
+        }
     }
 
     static func decode(_ bytes: UnsafeRawBufferPointer, name: String) throws -> Image {
-        var image = try begin(bytes, name: name)
-        let gray = image.format & UInt32(PNG_FORMAT_FLAG_COLOR) == 0
-        image.format = gray ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB)
-        let format: Image.Format = gray ? .gray : .rgb
-        var pixels = [UInt8](repeating: 0, count: yolofuse_png_image_size(&image))
-        let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
-        guard ok != 0 else {
-            let reason = message(image)
-            png_image_free(&image)
-            throw ImageError("\(name): corrupt or truncated PNG (\(reason))")
+        try reading(bytes, name: name) { image in
+            let gray = image.pointee.format & UInt32(PNG_FORMAT_FLAG_COLOR) == 0
+            image.pointee.format = gray ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB)
+            var pixels = [UInt8](repeating: 0, count: yolofuse_png_image_size(image))
+            let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(image, nil, $0.baseAddress, 0, nil) }
+            guard ok != 0 else { throw ImageError("\(name): corrupt or truncated PNG (\(message(image)))") }
+            return Image(width: Int(image.pointee.width), height: Int(image.pointee.height), format: gray ? .gray : .rgb, pixels: pixels)
         }
-        return Image(width: Int(image.width), height: Int(image.height), format: format, pixels: pixels)
     }
 
     static func encode(_ source: Image) throws -> [UInt8] {
-        var image = yolofuse_png_image_new()
-        image.width = UInt32(source.width)
-        image.height = UInt32(source.height)
-        image.format = source.format == .gray ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB)
+        let image = UnsafeMutablePointer<png_image>.allocate(capacity: 1)
+        image.initialize(to: yolofuse_png_image_new())
+        defer {
+            png_image_free(image)
+            image.deallocate()
+        }
+        image.pointee.width = UInt32(source.width)
+        image.pointee.height = UInt32(source.height)
+        image.pointee.format = source.format == .gray ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB)
         var size = 0
-        let sized = source.pixels.withUnsafeBytes { png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, 0, nil) }
+        let sized = source.pixels.withUnsafeBytes { png_image_write_to_memory(image, nil, &size, 0, $0.baseAddress, 0, nil) }
         guard sized != 0 else { throw ImageError("PNG encoding failed (\(message(image)))") }
         var output = [UInt8](repeating: 0, count: size)
         let written = output.withUnsafeMutableBytes { out in
-            source.pixels.withUnsafeBytes { png_image_write_to_memory(&image, out.baseAddress, &size, 0, $0.baseAddress, 0, nil) }
+            source.pixels.withUnsafeBytes { png_image_write_to_memory(image, out.baseAddress, &size, 0, $0.baseAddress, 0, nil) }
         }
         guard written != 0 else { throw ImageError("PNG encoding failed (\(message(image)))") }
         return Array(output.prefix(size))

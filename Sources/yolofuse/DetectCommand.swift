@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import YOLOFuseDetect
+import YOLOFuseEngine
+import YOLOFuseVision
+
+/// Options every detection command shares.
+struct DetectionFlags: ParsableArguments {
+    @Option(help: "The ONNX model (default: the bundled default model).") var model: String?
+    @Option(help: "Minimum class score.") var conf: Double = 0.25
+    @Option(help: "NMS IoU threshold.") var iou: Double = 0.45
+    @Option(help: "Only these class ids, comma-separated.") var classes: String?
+    @Option(name: .customLong("max-det"), help: "Most detections per image.") var maxDetections: Int = 300
+    @Option(help: "IR-to-RGB registration: 6 (affine) or 9 (homography) comma-separated numbers, row-major.")
+    var registration: String?
+    @OptionGroup var engineOptions: EngineOptions
+
+    func options() throws -> DetectionOptions {
+        let classIds = try classes.map { text in
+            try Set(text.split(separator: ",").map { part -> Int in
+                guard let id = Int(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--classes: '\(part)' is not a class id") }
+                return id
+            })
+        }
+        let matrix = try registration.map { text in
+            let values = text.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            do { return try Registration(values: values) } catch { throw ValidationError("--registration: \(error)") }
+        }
+        return DetectionOptions(confidence: conf, iou: iou, classes: classIds, maxDetections: maxDetections, registration: matrix)
+    }
+
+    func loadDetector() async throws -> (Detector, DetectionOptions) {
+        let engine = try engineOptions.makeEngine()
+        let url = try model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate()
+        let detector = try await Detector.load(url, engine: engine)
+        let options = try options()
+        try options.validate(classCount: detector.manifest.classCount)
+        return (detector, options)
+    }
+}
+
+struct DetectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detect",
+        abstract: "Detect objects in an RGB+IR pair, or in every pair of a dataset folder.",
+        discussion: """
+        One pair:   yolofuse detect --rgb a.jpg --ir b.jpg [--out annotated.jpg] [--json]
+        A folder:   yolofuse detect --source DIR (images/ and imagesIR/, paired by file name) [--save-labels OUT]
+        Single-modality models take only --rgb or only --ir.
+        """
+    )
+
+    @OptionGroup var flags: DetectionFlags
+    @Option(help: "The visible-light image.") var rgb: String?
+    @Option(help: "The thermal image (8-bit gray or RGB).") var ir: String?
+    @Option(help: "A dataset folder with images/ and imagesIR/.") var source: String?
+    @Option(help: "Write the annotated image (one pair) as JPEG here.") var out: String?
+    @Flag(name: .customLong("side-by-side"), help: "Put the IR view beside the annotated RGB image.") var sideBySide = false
+    @Flag(help: "Print results as JSON (one pair: one object; a folder: one line per pair).") var json = false
+    @Option(name: .customLong("save-labels"), help: "Folder mode: write YOLO label files (with scores) here.") var saveLabels: String?
+    @Option(help: "Folder mode: pairs per model run.") var batch: Int = 1
+
+    func validate() throws {
+        if source == nil && rgb == nil && ir == nil { throw ValidationError("give --rgb and/or --ir, or --source DIR") }
+        if source != nil && (rgb != nil || ir != nil) { throw ValidationError("--source cannot be combined with --rgb/--ir") }
+        if batch < 1 || batch > 32 { throw ValidationError("--batch must be between 1 and 32") }
+    }
+
+    func run() async throws {
+        let (detector, options) = try await flags.loadDetector()
+        if let source {
+            try await runFolder(URL(fileURLWithPath: source), detector: detector, options: options)
+            return
+        }
+        let decodeStart = ContinuousClock.now
+        let target = (detector.manifest.inputWidth, detector.manifest.inputHeight)
+        let rgbImage = try rgb.map { try ImageCodec.read(URL(fileURLWithPath: $0), atLeast: target) }
+        let irImage = try ir.map { try ImageCodec.read(URL(fileURLWithPath: $0)) }
+        let decodeMs = (ContinuousClock.now - decodeStart).seconds * 1000
+        var result = try await detector.detect(DetectionInput(rgb: rgbImage, ir: irImage), options: options)
+        result.timings.decodeMs = decodeMs
+        if let rgbImage, let rgbPath = rgb, let original = try? ImageCodec.read(URL(fileURLWithPath: rgbPath)), original.width != rgbImage.width {
+            // Decoded at a reduced DCT scale: report boxes in the file's own pixels.
+            result = result.rescaled(toWidth: original.width, height: original.height)
+        }
+        if let out {
+            let base = try rgb.map { try ImageCodec.read(URL(fileURLWithPath: $0)) } ?? irImage!.toRGB()
+            let irView = sideBySide ? irImage : nil
+            try ImageCodec.encodeJPEG(Annotator.annotate(base, with: result.detections, ir: irView), quality: 90)
+                .write(to: URL(fileURLWithPath: out))
+        }
+        if json {
+            print(try ResultJSON.encode(result, model: flags.model ?? "default"))
+        } else {
+            for d in result.detections {
+                print(String(format: "%@ %.3f  [%.1f, %.1f, %.1f, %.1f]", d.className, d.score, d.box.x1, d.box.y1, d.box.x2, d.box.y2))
+            }
+            let t = result.timings
+            print(String(format: "%d detections; decode %.1f ms, preprocess %.1f ms, inference %.1f ms, postprocess %.1f ms",
+                         result.detections.count, t.decodeMs, t.preprocessMs, t.inferenceMs, t.postprocessMs))
+        }
+    }
+
+    private func runFolder(_ root: URL, detector: Detector, options: DetectionOptions) async throws {
+        let dataset = try PairedDataset(root: root)
+        if let saveLabels { try FileManager.default.createDirectory(atPath: saveLabels, withIntermediateDirectories: true) }
+        let needsIR = detector.manifest.modality != .rgb
+        var progress = ProgressBar(total: dataset.pairs.count, quiet: json)
+        for chunk in stride(from: 0, to: dataset.pairs.count, by: batch).map({ Array(dataset.pairs[$0..<min($0 + batch, dataset.pairs.count)]) }) {
+            let inputs = try chunk.map { pair -> DetectionInput in
+                guard !needsIR || pair.ir != nil else { throw ValidationError("\(pair.name): no IR image in imagesIR/") }
+                let rgbImage = detector.manifest.modality == .ir ? nil : try ImageCodec.read(pair.rgb)
+                let irImage = needsIR ? try ImageCodec.read(pair.ir!) : nil
+                return DetectionInput(rgb: rgbImage, ir: irImage)
+            }
+            let results = try await detector.detect(inputs, options: options)
+            for (pair, result) in zip(chunk, results) {
+                if json { print(try ResultJSON.encode(result, model: flags.model ?? "default", name: pair.name)) }
+                if let saveLabels {
+                    try PairedDataset.labelLines(result.detections, withScores: true)
+                        .write(toFile: (saveLabels as NSString).appendingPathComponent(pair.name + ".txt"), atomically: true, encoding: .utf8)
+                }
+            }
+            progress.advance(by: chunk.count)
+        }
+        progress.finish()
+    }
+}
+
+extension DetectionResult {
+    /// The same detections for the image at another resolution (after DCT-scaled decoding).
+    func rescaled(toWidth width: Int, height: Int) -> DetectionResult {
+        let sx = Double(width) / Double(imageWidth), sy = Double(height) / Double(imageHeight)
+        var copy = self
+        copy.imageWidth = width
+        copy.imageHeight = height
+        copy.detections = detections.map { d in
+            var scaled = d
+            scaled.box = BoundingBox(x1: d.box.x1 * sx, y1: d.box.y1 * sy, x2: d.box.x2 * sx, y2: d.box.y2 * sy)
+            return scaled
+        }
+        return copy
+    }
+}

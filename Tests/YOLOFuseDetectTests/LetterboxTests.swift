@@ -1,0 +1,63 @@
+import Testing
+import YOLOFuseVision
+
+@Suite struct LetterboxTests {
+    @Test func geometryMatchesTheReferenceFormula() {
+        // 1920x1080 into 640: scale 1/3, 640x360 centred with 140 rows of padding above and below.
+        let box = Letterbox(sourceWidth: 1920, sourceHeight: 1080, targetWidth: 640, targetHeight: 640)
+        #expect((box.resizedWidth, box.resizedHeight, box.left, box.top, box.width, box.height) == (640, 360, 0, 140, 640, 640))
+        // Odd padding: 641 - 0 ... the extra row goes to the bottom, as round(dh - 0.1) / round(dh + 0.1) put it.
+        let odd = Letterbox(sourceWidth: 100, sourceHeight: 61, targetWidth: 320, targetHeight: 320)
+        #expect(odd.resizedHeight == 195 && odd.top == 62 && odd.height == 320)
+        // Minimal padding for dynamic models: only up to a multiple of 32.
+        let minimal = Letterbox(sourceWidth: 1920, sourceHeight: 1080, targetWidth: 640, targetHeight: 640, minimalPadding: true)
+        #expect((minimal.width, minimal.height, minimal.top) == (640, 384, 12))
+    }
+
+    @Test func boxesRoundTrip() {
+        let box = Letterbox(sourceWidth: 1280, sourceHeight: 1024, targetWidth: 640, targetHeight: 640)
+        let original = (100.0, 200.0, 700.0, 900.0)
+        let forward = (original.0 * box.scale + Double(box.left), original.1 * box.scale + Double(box.top),
+                       original.2 * box.scale + Double(box.left), original.3 * box.scale + Double(box.top))
+        let back = box.toSource(forward)
+        #expect(abs(back.0 - original.0) < 1e-9 && abs(back.1 - original.1) < 1e-9 && abs(back.2 - original.2) < 1e-9 && abs(back.3 - original.3) < 1e-9)
+        // Boxes reaching into the padding are clipped to the image.
+        let clipped = box.toSource((-50, -50, 700, 700))
+        #expect(clipped.0 == 0 && clipped.1 == 0 && clipped.2 == 1280 && clipped.3 == 1024)
+    }
+
+    @Test func renderPadsAndScalesPixels() {
+        let image = Image(width: 4, height: 2, format: .rgb, pixels: [UInt8](repeating: 255, count: 24))
+        let box = Letterbox(sourceWidth: 4, sourceHeight: 2, targetWidth: 8, targetHeight: 8)
+        var planes = [Float](repeating: -1, count: 3 * 64)
+        planes.withUnsafeMutableBufferPointer { box.render(image, into: $0.baseAddress!) }
+        // 8x4 of white in rows 2...5, gray 114 elsewhere, in all three planes.
+        for plane in 0..<3 {
+            for y in 0..<8 {
+                let expected: Float = (2..<6).contains(y) ? 1 : 114 / 255
+                #expect(planes[plane * 64 + y * 8 + 3] == expected)
+            }
+        }
+        // A gray image fills three planes with the same values.
+        let gray = Image(width: 4, height: 2, format: .gray, pixels: [0, 50, 100, 150, 200, 250, 255, 5])
+        var grayPlanes = [Float](repeating: -1, count: 3 * 64)
+        grayPlanes.withUnsafeMutableBufferPointer { box.render(gray, into: $0.baseAddress!) }
+        #expect(Array(grayPlanes[0..<64]) == Array(grayPlanes[64..<128]))
+        #expect(Array(grayPlanes[0..<64]) == Array(grayPlanes[128..<192]))
+    }
+
+    @Test func registrationMapsKnownPoints() throws {
+        // IR is the RGB scene shifted 10 px right and 5 px down: RGB(x, y) = IR(x - 10, y - 5).
+        let registration = try Registration(affine: [1, 0, 10, 0, 1, 5])
+        var ir = Image(width: 40, height: 30, format: .gray)
+        ir.pixels[7 * 40 + 12] = 200  // IR (12, 7)
+        let warped = registration.warp(ir, width: 60, height: 50)
+        #expect(warped.pixels[12 * 60 + 22] == 200)  // RGB (22, 12)
+        #expect(warped.pixels.filter { $0 != 0 }.count == 1)
+        #expect(throws: ImageError.self) { try Registration(homography: [0, 0, 0, 0, 0, 0, 0, 0, 0]) }
+        // Same aspect ratio pairs are scaled; others need a registration.
+        let small = Image(width: 32, height: 24, format: .gray)
+        #expect(try ImagePair.align(rgb: Image(width: 64, height: 48, format: .rgb), ir: small).width == 64)
+        #expect(throws: ImageError.self) { try ImagePair.align(rgb: Image(width: 64, height: 36, format: .rgb), ir: small) }
+    }
+}

@@ -20,20 +20,24 @@ public struct DetectionInput: Sendable {
 public final class Detector: Sendable {
     public let session: Session
     public let manifest: ModelManifest
+    /// For dynamic-size models: pad only to a multiple of the stride (less work on wide frames; results differ
+    /// slightly from square inputs). Off by default, matching how YOLO runs ONNX models.
+    public let rectangularInputs: Bool
     let executor: ComputeExecutor
 
-    public init(session: Session, manifest: ModelManifest, executor: ComputeExecutor) {
+    public init(session: Session, manifest: ModelManifest, executor: ComputeExecutor, rectangularInputs: Bool = false) {
         self.session = session
         self.manifest = manifest
         self.executor = executor
+        self.rectangularInputs = rectangularInputs
     }
 
     /// Loads a model and its manifest (metadata_props, or MODEL.json beside it) and warms it up.
-    public static func load(_ url: URL, engine: Engine, warmUpBatches: [Int] = [1]) async throws -> Detector {
+    public static func load(_ url: URL, engine: Engine, warmUpBatches: [Int] = [1], rectangularInputs: Bool = false) async throws -> Detector {
         let session = try await engine.load(contentsOf: url, warmUpBatches: warmUpBatches)
         let sidecar = url.deletingPathExtension().appendingPathExtension("json")
         let manifest = try ModelManifest.resolve(for: session, sidecar: sidecar)
-        return Detector(session: session, manifest: manifest, executor: engine.executor)
+        return Detector(session: session, manifest: manifest, executor: engine.executor, rectangularInputs: rectangularInputs)
     }
 
     /// Detects on a batch of inputs in one model run.
@@ -72,7 +76,7 @@ public final class Detector: Sendable {
     /// The size every image of a batch is letterboxed to: the model's size, or for dynamic models the smallest
     /// stride-multiple box around the batch's letterboxes (less padding, less work).
     func inputSize(for frames: [(width: Int, height: Int)]) -> (width: Int, height: Int) {
-        guard manifest.dynamicSize else { return (manifest.inputWidth, manifest.inputHeight) }
+        guard manifest.dynamicSize, rectangularInputs else { return (manifest.inputWidth, manifest.inputHeight) }
         var width = 0, height = 0
         for frame in frames {
             let box = Letterbox(sourceWidth: frame.width, sourceHeight: frame.height, targetWidth: manifest.inputWidth,

@@ -43,7 +43,7 @@ public struct ModelManifest: Codable, Sendable, Equatable {
                     fields[key] = "{" + names.enumerated().map { "\($0.offset): '\($0.element)'" }.joined(separator: ", ") + "}"
                 } else if let text = value as? String {
                     fields[key] = text
-                } else if JSONSerialization.isValidJSONObject([value]), let encoded = try? JSONSerialization.data(withJSONObject: value) {
+                } else if value is [Any] || value is [String: Any], let encoded = try? JSONSerialization.data(withJSONObject: value) {
                     fields[key] = String(decoding: encoded, as: UTF8.self)
                 } else {
                     fields[key] = "\(value)"
@@ -68,7 +68,8 @@ public struct ModelManifest: Codable, Sendable, Equatable {
             throw ManifestError("the model's inputs \(inputs.map { "\($0.name)\($0.dims?.description ?? "")" }) are neither [N,3,H,W], [N,6,H,W] nor rgb+ir")
         }
         if let declared = fields["channels"].flatMap({ Int($0) }) {
-            let actual = inputLayout == .stacked ? 6 : 3
+            // Channels of the whole pair: 6 for fusion models in either layout, 3 for single-modality ones.
+            let actual = inputLayout == .single ? 3 : 6
             guard declared == actual else { throw ManifestError("the manifest says \(declared) channels, the model takes \(actual)") }
         }
         let parsedModality = fields["modality"].map { $0.lowercased() }

@@ -172,7 +172,7 @@ def background(rng, world, cond):
         temp[hz:] = th.ground_temp
     tex = _lowres_noise(rng, max(2, H // 24), max(2, W // 24), H, W)
     rgb[hz:] *= (1 + 0.07 * tex[hz:, :, None])
-    temp[hz:] += 0.8 * tex[hz:] * (0.5 + th.sun)
+    temp[hz:] += tex[hz:] * (0.3 + 0.6 * th.sun)  # sun makes patchy ground (wet/dry, shade)
     world.begin(np.clip(rgb, 0, 255).astype(np.uint8), temp)
     world.sky_rows = hz
     world.ground_rgb = tuple(int(v) for v in ground)
@@ -181,7 +181,7 @@ def background(rng, world, cond):
     if rng.random() < 0.8 and hz < H - 4:
         vx = W * rng.uniform(0.1, 0.9)
         half = W * rng.uniform(0.3, 1.2)
-        road = S._c((70, 70, 75) * rng.uniform(0.7, 1.3))
+        road = S._c((70, 70, 75), rng.uniform(0.7, 1.3))
         y0 = max(cam.horizon, 0)
         t_road = th.ground_temp + th.sun * rng.uniform(2, 8) + rng.uniform(0, 2)
         frac = (y0 - cam.horizon) / (H - cam.horizon)
@@ -219,8 +219,8 @@ def background(rng, world, cond):
 
 def _building(rng, world, x, base, bw, bh, s, dist, cond):
     th = world.th
-    col = S._c([(180, 170, 160), (150, 90, 70), (200, 200, 195), (120, 120, 125), (210, 190, 150)][rng.integers(5)]
-               * rng.uniform(0.8, 1.15, 3))
+    col = S._c([(180, 170, 160), (150, 90, 70), (200, 200, 195), (120, 120, 125), (210, 190, 150)][rng.integers(5)],
+               rng.uniform(0.8, 1.15, 3))
     t_wall = th.wall(rng)
     eid = world.new_id(dist, clutter=True)
     prims = [S.Prim("rect", (x, base - bh, x + bw, base), col, t_wall)]
@@ -329,6 +329,9 @@ def compose(rng, world, cond):
                 shadow.add(prims, shear=(y, sx, sy))
         shadow.apply(rng)
 
+    # Flat things on the ground go first so they never paint over a farther object's feet.
+    flat = ("vent", "ghost_car", "painted_bike")
+    built.sort(key=lambda b: (b[1] not in flat, b[0]))
     for y, kind, x, s, parts in built:
         depth = cam.dist(y)
         for prims, cls, _ in parts:
@@ -379,7 +382,7 @@ def _build(rng, world, cond, kind, x, y, s, night):
         t = th.ambient_object(rng)
         j = S.person_joints(rng, x, y, 1.8 * s, int(rng.choice([-1, 0, 1])), str(rng.choice(["stand", "wave"])))
         if rng.random() < 0.5:   # bare plastic
-            col = S._c((235, 220, 200) * rng.uniform(0.7, 1.05))
+            col = S._c((235, 220, 200), rng.uniform(0.7, 1.05))
             prims = S.person_prims(j, None, flat=(col, t))
         else:                    # dressed: only the temperature gives it away
             prims = [p._replace(temp=t) for p in S.person_prims(j, look)]
@@ -402,7 +405,10 @@ def _build(rng, world, cond, kind, x, y, s, night):
     elif kind == "ghost_car":
         parts.append((S.ghost_car_prims(rng, th, x, y, s), None, None))
     elif kind == "painted_bike":
-        parts.append((S.painted_bike_prims(rng, th, x, y, s * rng.uniform(1.5, 2.5)), None, None))
+        # Paint has the emissivity of the surface it is on: take that surface's temperature.
+        t_here = world.temp.getpixel((int(np.clip(x, 0, world.W - 1)), int(np.clip(y, 0, world.H - 1))))
+        prims = S.painted_bike_prims(rng, th, x, y, s * rng.uniform(1.5, 2.5))
+        parts.append(([p._replace(temp=t_here) for p in prims], None, None))
     elif kind == "tree":
         parts.append((S.tree_prims(rng, th, x, y, s), None, None))
     elif kind == "bush":

@@ -17,6 +17,8 @@ Coordinates are image pixels; `s` is always pixels per metre at the shape's grou
 shapes have real-world proportions and perspective comes from where they stand.
 """
 import math
+
+import numpy as np
 from typing import NamedTuple, Optional
 
 
@@ -29,12 +31,15 @@ class Prim(NamedTuple):
     emit: Optional[tuple] = None
 
 
-def _c(rgb):
-    return tuple(int(max(0, min(255, v))) for v in rgb)
+def _c(rgb, f=1.0):
+    """Clamp a colour (optionally scaled by a scalar or per-channel factor) to uint8 ints."""
+    if np.isscalar(f):
+        return tuple(int(min(255.0, max(0.0, c * f))) for c in rgb)
+    return tuple(int(min(255.0, max(0.0, c * k))) for c, k in zip(rgb, f))
 
 
 def _shade(rgb, f):
-    return _c(v * f for v in rgb)
+    return _c(rgb, f)
 
 
 def _ell(cx, cy, rx, ry):
@@ -56,23 +61,23 @@ def person_look(rng, th):
     th is the scene's Thermal model. Clothing insulates, so it sits between air and skin; dark
     clothes in the sun heat up, which is part of why people vanish in daytime IR (crossover).
     """
-    skin = _c(rng.choice([(233, 196, 170), (205, 160, 120), (160, 110, 75), (110, 75, 50)], 0)
-              * rng.uniform(0.9, 1.1))
+    skins = [(233, 196, 170), (205, 160, 120), (160, 110, 75), (110, 75, 50)]
+    skin = _c(skins[rng.integers(len(skins))], rng.uniform(0.9, 1.1))
     palette = [(20, 20, 25), (40, 40, 60), (200, 200, 205), (150, 30, 30), (30, 60, 140),
                (60, 110, 60), (220, 180, 40), (110, 90, 70), (240, 240, 240), (90, 90, 95),
                (180, 90, 140), (240, 120, 40)]
-    top = _c(palette[rng.integers(len(palette))] * rng.uniform(0.8, 1.15, 3))
-    bottom = _c([(30, 40, 80), (25, 25, 30), (120, 100, 80), (70, 70, 75), (50, 60, 110)][rng.integers(5)]
-                * rng.uniform(0.8, 1.2, 3))
-    hair = _c([(20, 15, 10), (70, 45, 25), (150, 110, 60), (200, 200, 200)][rng.integers(4)] * rng.uniform(0.8, 1.2))
+    top = _c(palette[rng.integers(len(palette))], rng.uniform(0.8, 1.15, 3))
+    bottom = _c([(30, 40, 80), (25, 25, 30), (120, 100, 80), (70, 70, 75), (50, 60, 110)][rng.integers(5)],
+                rng.uniform(0.8, 1.2, 3))
+    hair = _c([(20, 15, 10), (70, 45, 25), (150, 110, 60), (200, 200, 200)][rng.integers(4)], rng.uniform(0.8, 1.2))
     dark_top = sum(top) < 300
     look = {
         "skin": skin, "top": top, "bottom": bottom, "hair": hair,
-        "shoes": _c((30, 30, 30) * rng.uniform(0.5, 2.0)),
+        "shoes": _c((30, 30, 30), rng.uniform(0.5, 2.0)),
         "t_skin": th.skin(rng), "t_top": th.clothing(rng, dark_top),
         "t_bottom": th.clothing(rng, True), "t_hair": th.hair(rng),
         "shorts": rng.random() < 0.2, "skirt": rng.random() < 0.12, "bag": rng.random() < 0.25,
-        "bag_rgb": _c((60, 50, 40) * rng.uniform(0.6, 2.0, 3)),
+        "bag_rgb": _c((60, 50, 40), rng.uniform(0.6, 2.0, 3)),
     }
     look["t_bag"] = th.ambient_object(rng)
     return look
@@ -228,7 +233,7 @@ def car_prims(rng, th, x, y, s, view, running):
     engine bay and exhaust and warm tyres; its windows mirror the cold sky; a car parked for
     hours sits near air temperature (after sunset its roof is even colder than the air).
     """
-    colour = _c(CAR_COLOURS[rng.integers(len(CAR_COLOURS))] * rng.uniform(0.85, 1.1, 3))
+    colour = _c(CAR_COLOURS[rng.integers(len(CAR_COLOURS))], rng.uniform(0.85, 1.1, 3))
     kind = rng.choice(["sedan", "hatch", "suv", "van"], p=[0.45, 0.2, 0.25, 0.1])
     L = {"sedan": 4.6, "hatch": 4.0, "suv": 4.7, "van": 5.0}[kind] * s
     H = {"sedan": 1.45, "hatch": 1.5, "suv": 1.75, "van": 2.1}[kind] * s
@@ -238,7 +243,7 @@ def car_prims(rng, th, x, y, s, view, running):
     t_engine = th.engine(rng) if running else t_body + rng.uniform(0, 1.5)
     t_tyre = t_body + (rng.uniform(4, 10) if running else 0.3)
     t_glass = th.glass(rng)
-    glass = _c((60, 75, 95) * rng.uniform(0.6, 1.3))
+    glass = _c((60, 75, 95), rng.uniform(0.6, 1.3))
     tyre = (22, 22, 22)
     prims = []
     if view in (-1, 1):
@@ -330,7 +335,7 @@ def bicycle_prims(rng, th, g, s, moving):
     """Wheels (thin rings), diamond frame, fork, bars and saddle. In IR the thin metal frame sits
     at air temperature (and reflects the cold sky), so an unridden bike is nearly invisible."""
     frame = _c([(200, 30, 30), (20, 20, 20), (30, 80, 160), (220, 220, 220), (40, 120, 60),
-                (230, 180, 30)][rng.integers(6)] * rng.uniform(0.8, 1.1))
+                (230, 180, 30)][rng.integers(6)], rng.uniform(0.8, 1.1))
     t_frame = th.metal(rng)
     t_tyre = t_frame + (1.5 if moving else 0.0)
     lw = _lw(0.045 * s)
@@ -356,7 +361,7 @@ def bicycle_prims(rng, th, g, s, moving):
 
 def dog_prims(rng, th, x, y, s, d):
     """A dog (0.6 m tall): warm fur in IR, a four-legged shape in RGB; not a labelled class."""
-    col = _c([(120, 80, 40), (30, 25, 20), (200, 180, 150), (90, 90, 90)][rng.integers(4)] * rng.uniform(0.9, 1.1))
+    col = _c([(120, 80, 40), (30, 25, 20), (200, 180, 150), (90, 90, 90)][rng.integers(4)], rng.uniform(0.9, 1.1))
     t = th.skin(rng) - rng.uniform(3, 7)
     body_y = y - 0.42 * s
     p = []
@@ -386,7 +391,7 @@ def hot_blob_prims(rng, th, x, y, s):
     hgt = rng.uniform(0.9, 1.9) * s
     w = rng.uniform(0.35, 0.7) * s
     t = th.ambient + rng.uniform(6, 25)
-    col = _c([(100, 110, 100), (60, 90, 60), (120, 120, 130), (80, 70, 60)][rng.integers(4)] * rng.uniform(0.8, 1.2))
+    col = _c([(100, 110, 100), (60, 90, 60), (120, 120, 130), (80, 70, 60)][rng.integers(4)], rng.uniform(0.8, 1.2))
     p = [Prim("rect", (x - w / 2, y - hgt * 0.8, x + w / 2, y), col, t)]
     if rng.random() < 0.6:  # rounded "head" on top makes it more person-like in IR
         p.append(Prim("ellipse", _ell(x, y - hgt * 0.85, w * 0.35, hgt * 0.12), _shade(col, 0.9), t + 2))
@@ -410,8 +415,8 @@ def ghost_car_prims(rng, th, x, y, s):
 def tree_prims(rng, th, x, y, s):
     hgt = rng.uniform(4, 9) * s
     rad = rng.uniform(1.2, 2.8) * s
-    trunk = _c((80, 60, 40) * rng.uniform(0.7, 1.2))
-    leaf = _c((50, 100, 40) * rng.uniform(0.6, 1.3, 3))
+    trunk = _c((80, 60, 40), rng.uniform(0.7, 1.2))
+    leaf = _c((50, 100, 40), rng.uniform(0.6, 1.3, 3))
     t = th.vegetation(rng)
     p = [Prim("line", [(x, y), (x, y - hgt * 0.6)], trunk, t + 0.5, _lw(0.3 * s))]
     for _ in range(3):
@@ -423,19 +428,19 @@ def tree_prims(rng, th, x, y, s):
 
 def bush_prims(rng, th, x, y, s):
     w, hgt = rng.uniform(1, 3) * s, rng.uniform(0.6, 1.2) * s
-    leaf = _c((50, 95, 45) * rng.uniform(0.6, 1.3, 3))
+    leaf = _c((50, 95, 45), rng.uniform(0.6, 1.3, 3))
     return [Prim("ellipse", (x - w / 2, y - hgt, x + w / 2, y + 0.1 * s), leaf, th.vegetation(rng))]
 
 
 def pole_prims(rng, th, x, y, s):
     hgt = rng.uniform(2.5, 6) * s
-    return [Prim("line", [(x, y), (x, y - hgt)], _c((110, 110, 115) * rng.uniform(0.6, 1.4)), th.metal(rng),
+    return [Prim("line", [(x, y), (x, y - hgt)], _c((110, 110, 115), rng.uniform(0.6, 1.4)), th.metal(rng),
                  _lw(rng.uniform(0.08, 0.3) * s))]
 
 
 def fence_prims(rng, th, x, y, s):
     w, hgt = rng.uniform(3, 10) * s, rng.uniform(0.8, 1.3) * s
-    col = _c((120, 110, 100) * rng.uniform(0.5, 1.5))
+    col = _c((120, 110, 100), rng.uniform(0.5, 1.5))
     t = th.metal(rng)
     p = [Prim("line", [(x - w / 2, y - hgt), (x + w / 2, y - hgt)], col, t, _lw(0.06 * s)),
          Prim("line", [(x - w / 2, y - hgt * 0.5), (x + w / 2, y - hgt * 0.5)], col, t, _lw(0.05 * s))]
@@ -452,7 +457,7 @@ def poster_prims(rng, th, x, y, s, look, pose_rng):
     bw, bh = rng.uniform(1.2, 3.0) * s, rng.uniform(1.8, 2.6) * s
     leg = rng.uniform(0.3, 0.9) * s
     t = th.ambient_object(rng)
-    board = _c((225, 225, 215) * rng.uniform(0.6, 1.1, 3))
+    board = _c((225, 225, 215), rng.uniform(0.6, 1.1, 3))
     p = [Prim("line", [(x - bw * 0.4, y), (x - bw * 0.4, y - leg)], (80, 80, 80), t, _lw(0.06 * s)),
          Prim("line", [(x + bw * 0.4, y), (x + bw * 0.4, y - leg)], (80, 80, 80), t, _lw(0.06 * s)),
          Prim("rect", (x - bw / 2, y - leg - bh, x + bw / 2, y - leg), board, t)]

@@ -17,12 +17,12 @@ class Thermal:
         u = rng.uniform
         if condition == "day":
             self.ambient = u(24, 34)
-            self.ground_temp = self.ambient + u(-1, 7)
+            self.ground_temp = self.ambient + u(0.5, 4.5)
             self.sky = self.ambient - u(6, 14)
             self.sun = u(0.5, 1.0)          # how strongly sunlit surfaces heat up
             self.skin_range = (33.0, 35.5)
             # Crossover: clothing close to its surroundings whatever its insulation.
-            self.cloth_pull = u(0.05, 0.25)
+            self.cloth_pull = u(0.05, 0.2)
         elif condition == "night":
             self.ambient = u(-2, 16)
             self.ground_temp = self.ambient + u(0.5, 4)  # asphalt keeps the day's heat
@@ -51,7 +51,7 @@ class Thermal:
     def clothing(self, rng, dark):
         # Clothing sits between air and skin (cloth_pull), plus solar heating for dark fabric.
         t = self.ambient + self.cloth_pull * (34.0 - self.ambient)
-        return t + self.sun * rng.uniform(0, 7 if dark else 3) + rng.normal(0, 0.8)
+        return t + self.sun * rng.uniform(0, 5 if dark else 2.5) + rng.normal(0, 0.8)
 
     def hair(self, rng):
         return self.clothing(rng, True) + rng.uniform(-1, 1)

@@ -2,6 +2,7 @@
 from .blocks import fuse
 from .early_fusion import EarlyFusionYOLO
 from .mid_fusion import MidFusionYOLO, TwoInput
+from .single_stream import SingleStream
 from .yolov8 import YOLOv8
 
 # Width relative to scale n (n = the published YOLOFuse / YOLOv8n channel numbers).
@@ -9,13 +10,16 @@ from .yolov8 import YOLOv8
 #   ~14.6 MB, so t uses 0.3, which keeps them near 5 MB and also yields channel counts that are
 #   not multiples of 4 (5, 10, 19, 38, 77), exercising kernel remainder paths.
 SCALES = {"n": 1.0, "h": 0.5, "t": 0.3}
-ARCHS = {"mid": MidFusionYOLO, "early": EarlyFusionYOLO, "yolov8": YOLOv8}
+ARCHS = {"mid": MidFusionYOLO, "early": EarlyFusionYOLO, "yolov8": YOLOv8,
+         # Single-modality twins: a YOLOv8 stream behind the 6-channel input (single_stream.py).
+         "rgb": lambda nc, width: SingleStream(nc, width, "rgb"),
+         "ir": lambda nc, width: SingleStream(nc, width, "ir")}
 
 
 def build(arch, scale="n", nc=80, two_inputs=False, width=None):
     model = ARCHS[arch](nc=nc, width=SCALES[scale] if width is None else width)
     if two_inputs:
-        if model.channels != 6:
-            raise ValueError("two-input form only exists for the RGB+IR models")
+        if not hasattr(model, "forward_pair"):
+            raise ValueError("two-input form only exists for the RGB+IR fusion models")
         model = TwoInput(model)
     return model

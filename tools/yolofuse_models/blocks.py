@@ -249,6 +249,10 @@ class Detect(nn.Module):
 
     def forward(self, xs):
         feats = [torch.cat((self.cv2[i](x), self.cv3[i](x)), 1) for i, x in enumerate(xs)]
+        if self.training:
+            # Raw per-level maps [N, 4*reg_max + nc, h, w] for the loss (tools/yolofuse_train).
+            # Export and the fixtures run in eval mode, so their graphs are unchanged.
+            return feats
         b = feats[0].shape[0]
         x = torch.cat([f.view(b, self.no, -1) for f in feats], 2)
         anchors, strides = self.make_anchors(feats)

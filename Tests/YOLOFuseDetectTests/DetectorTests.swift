@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+import YOLOFuseDetect
+import YOLOFuseEngine
+import YOLOFuseVision
+
+@Suite("Detector end to end")
+struct DetectorTests {
+    let rgbPath = Support.fixture("pairs/scene_rgb.jpg")
+    let irPath = Support.fixture("pairs/scene_ir.jpg")
+
+    func reference(_ model: String, conf: Double) throws -> [(classId: Int, score: Double, box: BoundingBox)] {
+        let data = try Support.python("reference_detect.py", [Support.fixture("models/\(model)").path, "--rgb", rgbPath.path,
+                                                              "--ir", irPath.path, "--conf", String(conf)])
+        let object = try JSONSerialization.jsonObject(with: data) as! [String: [[Double]]]
+        return object["detections"]!.map { ($0[0].rounded() == $0[0] ? Int($0[0]) : -1, $0[1], BoundingBox(x1: $0[2], y1: $0[3], x2: $0[4], y2: $0[5])) }
+    }
+
+    @Test(arguments: ["mid_t_op12_static.onnx", "mid_t_2in_op18_dyn.onnx", "early_t_op18_dyn.onnx"])
+    func boxesAgreeWithAnIndependentPipelineWithinOnePixel(model: String) async throws {
+        let detector = try await Detector.load(Support.fixture("models/\(model)"), engine: Support.engine)
+        let rgb = try ImageCodec.read(rgbPath), ir = try ImageCodec.read(irPath)
+        let conf = 0.5
+        let ours = try await detector.detect(DetectionInput(rgb: rgb, ir: ir), options: DetectionOptions(confidence: conf))
+        let theirs = try reference(model, conf: conf)
+        #expect(ours.imageWidth == 800 && ours.imageHeight == 600)
+        #expect(!theirs.isEmpty)
+        // Borderline scores may fall either side of the threshold; everything clearly above it must match.
+        let margin = 0.01
+        let clearOurs = ours.detections.filter { $0.score > conf + margin }
+        let clearTheirs = theirs.filter { $0.score > conf + margin }
+        #expect(clearOurs.count == clearTheirs.count)
+        func distance(_ a: BoundingBox, _ b: BoundingBox) -> Double {
+            [abs(a.x1 - b.x1), abs(a.y1 - b.y1), abs(a.x2 - b.x2), abs(a.y2 - b.y2)].max()!
+        }
+        for expected in clearTheirs {
+            // Nearest by corners (boxes clipped flat against the border have no area, so no IoU to match by).
+            let match = ours.detections.filter { $0.classId == expected.classId }.min { distance($0.box, expected.box) < distance($1.box, expected.box) }
+            let found = try #require(match, "no detection of class \(expected.classId) near \(expected.box)")
+            #expect(distance(found.box, expected.box) <= 1, "box off by \(distance(found.box, expected.box)) px")
+            #expect(abs(found.score - expected.score) < 2e-3)
+        }
+        #expect(ours.timings.inferenceMs > 0 && ours.timings.preprocessMs > 0)
+    }
+
+    @Test func batchesGiveWhatSinglePairsGive() async throws {
+        let detector = try await Detector.load(Support.fixture("models/mid_t_op18_dyn.onnx"), engine: Support.engine)
+        let rgb = try ImageCodec.read(rgbPath), ir = try ImageCodec.read(irPath)
+        let flipped = Image(width: rgb.width, height: rgb.height, format: .rgb, pixels: Array(rgb.pixels.reversed()))
+        let pairs = [DetectionInput(rgb: rgb, ir: ir), DetectionInput(rgb: flipped, ir: ir)]
+        let together = try await detector.detect(pairs)
+        let first = try await detector.detect(pairs[0]), second = try await detector.detect(pairs[1])
+        #expect(together[0].detections == first.detections)
+        #expect(together[1].detections == second.detections)
+        #expect(first.detections != second.detections)
+    }
+
+    @Test func wrongModalityAndOptionsAreNamed() async throws {
+        let fusion = try await Detector.load(Support.fixture("models/mid_t_op18_dyn.onnx"), engine: Support.engine)
+        let single = try await Detector.load(Support.fixture("models/yolov8_t_op18_dyn.onnx"), engine: Support.engine)
+        let rgb = try ImageCodec.read(rgbPath), ir = try ImageCodec.read(irPath)
+        await #expect { _ = try await fusion.detect(DetectionInput(rgb: rgb, ir: nil)) } throws: { ($0 as? DetectionError)?.field == "ir" }
+        await #expect { _ = try await single.detect(DetectionInput(rgb: rgb, ir: ir)) } throws: { ($0 as? DetectionError)?.field == "ir" }
+        await #expect { _ = try await fusion.detect(DetectionInput(rgb: rgb, ir: ir), options: DetectionOptions(confidence: 2)) } throws: {
+            ($0 as? DetectionError)?.field == "conf"
+        }
+        await #expect { _ = try await fusion.detect(DetectionInput(rgb: rgb, ir: ir), options: DetectionOptions(classes: [7])) } throws: {
+            ($0 as? DetectionError)?.field == "classes"
+        }
+        let narrow = Image(width: 300, height: 600, format: .gray)
+        await #expect { _ = try await fusion.detect(DetectionInput(rgb: rgb, ir: narrow)) } throws: { "\($0)".contains("300x600") }
+        // The class filter and the detection cap hold.
+        let filtered = try await fusion.detect(DetectionInput(rgb: rgb, ir: ir), options: DetectionOptions(confidence: 0.05, classes: [1], maxDetections: 3))
+        #expect(filtered.detections.count <= 3 && filtered.detections.allSatisfy { $0.classId == 1 })
+        let none = try await fusion.detect(DetectionInput(rgb: rgb, ir: ir), options: DetectionOptions(maxDetections: 0))
+        #expect(none.detections.isEmpty)
+    }
+
+    @Test func manifestComesFromMetadataAndContradictionsAreErrors() async throws {
+        let detector = try await Detector.load(Support.fixture("models/mid_t_op18_dyn.onnx"), engine: Support.engine)
+        #expect(detector.manifest.classNames == ["person", "car", "bicycle"])
+        #expect(detector.manifest.modality == .rgbIR && detector.manifest.inputLayout == .stacked)
+        #expect(detector.manifest.fusion == "mid" && detector.manifest.dynamicSize)
+        // A sidecar that claims 3 channels for the 6-channel model is refused.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("manifest-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = directory.appendingPathComponent("m.onnx")
+        try FileManager.default.copyItem(at: Support.fixture("models/mid_t_op18_dyn.onnx"), to: model)
+        try Data(#"{"channels": 3}"#.utf8).write(to: directory.appendingPathComponent("m.json"))
+        await #expect { _ = try await Detector.load(model, engine: Support.engine, warmUpBatches: []) } throws: { "\($0)".contains("3 channels") }
+        // Two names for a model whose output has 4 + 3 rows is refused too.
+        try Data(#"{"names": ["a", "b"]}"#.utf8).write(to: directory.appendingPathComponent("m.json"))
+        await #expect { _ = try await Detector.load(model, engine: Support.engine, warmUpBatches: []) } throws: {
+            "\($0)".contains("names 2 classes, the model outputs 3")
+        }
+        // Names in a sidecar replace the metadata's.
+        try Data(#"{"names": ["walker", "vehicle", "cycle"], "imgsz": [256, 320]}"#.utf8).write(to: directory.appendingPathComponent("m.json"))
+        let renamed = try await Detector.load(model, engine: Support.engine, warmUpBatches: [])
+        #expect(renamed.manifest.classNames == ["walker", "vehicle", "cycle"])
+        #expect(renamed.manifest.inputHeight == 256 && renamed.manifest.inputWidth == 320)
+    }
+
+    @Test func annotationDrawsBoxesAndLabels() async throws {
+        let detector = try await Detector.load(Support.fixture("models/mid_t_op18_dyn.onnx"), engine: Support.engine)
+        let rgb = try ImageCodec.read(rgbPath), ir = try ImageCodec.read(irPath)
+        let result = try await detector.detect(DetectionInput(rgb: rgb, ir: ir))
+        try #require(!result.detections.isEmpty)
+        let annotated = Annotator.annotate(rgb, with: result.detections)
+        #expect(annotated.width == rgb.width && annotated.height == rgb.height)
+        #expect(annotated.pixels != rgb.pixels)
+        let beside = Annotator.annotate(rgb, with: result.detections, ir: ir)
+        #expect(beside.width == rgb.width * 2 && beside.height == rgb.height)
+        #expect(try ImageCodec.decode(try ImageCodec.encodeJPEG(beside), name: "a.jpg").width == beside.width)
+    }
+}

@@ -132,6 +132,8 @@ def main():
         x1, y1, x2, y2 = boxes[i]
         mapped = [(x1 - left) / r, (y1 - top) / r, (x2 - left) / r, (y2 - top) / r]
         mapped = [min(max(mapped[0], 0), fw), min(max(mapped[1], 0), fh), min(max(mapped[2], 0), fw), min(max(mapped[3], 0), fh)]
+        if mapped[2] <= mapped[0] or mapped[3] <= mapped[1]:
+            continue  # wholly in the padding: nothing of it is in the picture
         result.append([int(classes[mask][i]), float(scores[mask][i])] + [float(v) for v in mapped])
     print(json.dumps({"detections": result}))
 

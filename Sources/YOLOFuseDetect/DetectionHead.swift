@@ -28,9 +28,11 @@ enum DetectionHead {
         }
         let kept = NonMaximumSuppression.apply(candidates, iouThreshold: options.iou, maxDetections: options.maxDetections)
         let (w, h) = (Double(letterbox.sourceWidth), Double(letterbox.sourceHeight))
-        return kept.map { candidate in
+        return kept.compactMap { candidate in
             let (x1, y1, x2, y2) = letterbox.toSource((candidate.box.x1, candidate.box.y1, candidate.box.x2, candidate.box.y2))
             let box = BoundingBox(x1: x1, y1: y1, x2: x2, y2: y2)
+            // A box lying wholly in the letterbox padding clips to nothing: it is not in the picture.
+            guard box.area > 0 else { return nil }
             return Detection(classId: candidate.classId,
                              className: candidate.classId < classNames.count ? classNames[candidate.classId] : "class\(candidate.classId)",
                              score: candidate.score, box: box,

@@ -13,6 +13,11 @@ struct DetectionFlags: ParsableArguments {
     @Option(name: .customLong("max-det"), help: "Most detections per image.") var maxDetections: Int = 300
     @Option(help: "IR-to-RGB registration: 6 (affine) or 9 (homography) comma-separated numbers, row-major.")
     var registration: String?
+    @Option(name: .customLong("model-ir"), help: "Decision-level fusion: an IR model to fuse with the RGB model given as --model.")
+    var modelIR: String?
+    @Option(help: "Decision-level fusion method: wbf or nms.") var fusion: String = "wbf"
+    @Option(help: "Decision-level fusion weights, RGB,IR.") var weights: String = "1,1"
+    @Flag(help: "Dynamic models: pad only to a multiple of the stride instead of a square input.") var rect = false
     @OptionGroup var engineOptions: EngineOptions
 
     func options() throws -> DetectionOptions {
@@ -29,14 +34,28 @@ struct DetectionFlags: ParsableArguments {
         return DetectionOptions(confidence: conf, iou: iou, classes: classIds, maxDetections: maxDetections, registration: matrix)
     }
 
-    func loadDetector() async throws -> (Detector, DetectionOptions) {
+    func loadDetector() async throws -> (any PairDetector, DetectionOptions, input: (width: Int, height: Int)) {
         let engine = try engineOptions.makeEngine()
         let url = try model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate()
-        let detector = try await Detector.load(url, engine: engine)
+        let primary = try await Detector.load(url, engine: engine, rectangularInputs: rect)
         let options = try options()
-        try options.validate(classCount: detector.manifest.classCount)
-        return (detector, options)
+        try options.validate(classCount: primary.manifest.classCount)
+        let size = (primary.manifest.inputWidth, primary.manifest.inputHeight)
+        guard let modelIR else { return (primary, options, size) }
+        guard let method = DecisionFusionDetector.Method(rawValue: fusion) else { throw ValidationError("--fusion must be wbf or nms") }
+        let parts = weights.split(separator: ",").compactMap { Double($0) }
+        guard parts.count == 2 else { throw ValidationError("--weights takes two numbers, RGB,IR") }
+        let secondary = try await Detector.load(URL(fileURLWithPath: modelIR), engine: engine, rectangularInputs: rect)
+        do {
+            return (try DecisionFusionDetector(rgb: primary, ir: secondary, method: method, weights: (parts[0], parts[1])), options, size)
+        } catch { throw ValidationError("\(error)") }
     }
+}
+
+/// What a detector needs of a pair: RGB, IR or both.
+extension PairDetector {
+    var needsRGB: Bool { (self as? Detector).map { $0.manifest.modality != .ir } ?? true }
+    var needsIR: Bool { (self as? Detector).map { $0.manifest.modality != .rgb } ?? true }
 }
 
 struct DetectCommand: AsyncParsableCommand {
@@ -67,17 +86,17 @@ struct DetectCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (detector, options) = try await flags.loadDetector()
+        let (detector, options, inputSize) = try await flags.loadDetector()
         if let source {
             try await runFolder(URL(fileURLWithPath: source), detector: detector, options: options)
             return
         }
         let decodeStart = ContinuousClock.now
-        let target = (detector.manifest.inputWidth, detector.manifest.inputHeight)
+        let target = inputSize
         let rgbImage = try rgb.map { try ImageCodec.read(URL(fileURLWithPath: $0), atLeast: target) }
         let irImage = try ir.map { try ImageCodec.read(URL(fileURLWithPath: $0)) }
         let decodeMs = (ContinuousClock.now - decodeStart).seconds * 1000
-        var result = try await detector.detect(DetectionInput(rgb: rgbImage, ir: irImage), options: options)
+        var result = try await detector.detect([DetectionInput(rgb: rgbImage, ir: irImage)], options: options)[0]
         result.timings.decodeMs = decodeMs
         if let rgbImage, let rgbPath = rgb, let original = try? ImageCodec.read(URL(fileURLWithPath: rgbPath)), original.width != rgbImage.width {
             // Decoded at a reduced DCT scale: report boxes in the file's own pixels.
@@ -101,15 +120,15 @@ struct DetectCommand: AsyncParsableCommand {
         }
     }
 
-    private func runFolder(_ root: URL, detector: Detector, options: DetectionOptions) async throws {
+    private func runFolder(_ root: URL, detector: any PairDetector, options: DetectionOptions) async throws {
         let dataset = try PairedDataset(root: root)
         if let saveLabels { try FileManager.default.createDirectory(atPath: saveLabels, withIntermediateDirectories: true) }
-        let needsIR = detector.manifest.modality != .rgb
+        let needsIR = detector.needsIR
         var progress = ProgressBar(total: dataset.pairs.count, quiet: json)
         for chunk in stride(from: 0, to: dataset.pairs.count, by: batch).map({ Array(dataset.pairs[$0..<min($0 + batch, dataset.pairs.count)]) }) {
             let inputs = try chunk.map { pair -> DetectionInput in
                 guard !needsIR || pair.ir != nil else { throw ValidationError("\(pair.name): no IR image in imagesIR/") }
-                let rgbImage = detector.manifest.modality == .ir ? nil : try ImageCodec.read(pair.rgb)
+                let rgbImage = detector.needsRGB ? try ImageCodec.read(pair.rgb) : nil
                 let irImage = needsIR ? try ImageCodec.read(pair.ir!) : nil
                 return DetectionInput(rgb: rgbImage, ir: irImage)
             }

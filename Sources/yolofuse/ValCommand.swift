@@ -19,20 +19,19 @@ struct ValCommand: AsyncParsableCommand {
         // Evaluation wants the whole precision-recall curve: a low threshold, as YOLO's val does.
         if flags.conf == 0.25 { flags.conf = 0.001 }
         if flags.iou == 0.45 { flags.iou = 0.7 }
-        let (detector, options) = try await flags.loadDetector()
+        let (detector, options, _) = try await flags.loadDetector()
         let dataset = try PairedDataset(root: URL(fileURLWithPath: data))
         guard !dataset.pairs.isEmpty else { throw ValidationError("\(data)/images has no images") }
         var metric = MeanAveragePrecision()
         var progress = ProgressBar(total: dataset.pairs.count, quiet: json)
-        let modality = detector.manifest.modality
         for start in stride(from: 0, to: dataset.pairs.count, by: max(1, batch)) {
             let chunk = dataset.pairs[start..<min(start + max(1, batch), dataset.pairs.count)]
             var inputs: [DetectionInput] = []
             var sizes: [(Int, Int)] = []
             for pair in chunk {
                 let rgb = try ImageCodec.read(pair.rgb)
-                let ir = modality == .rgb ? nil : try ImageCodec.read(pair.ir ?? { throw ValidationError("\(pair.name): no IR image") }())
-                inputs.append(DetectionInput(rgb: modality == .ir ? nil : rgb, ir: ir))
+                let ir = detector.needsIR ? try ImageCodec.read(pair.ir ?? { throw ValidationError("\(pair.name): no IR image") }()) : nil
+                inputs.append(DetectionInput(rgb: detector.needsRGB ? rgb : nil, ir: ir))
                 sizes.append((rgb.width, rgb.height))
             }
             let results = try await detector.detect(inputs, options: options)
@@ -51,7 +50,7 @@ struct ValCommand: AsyncParsableCommand {
             print(String(decoding: try encoder.encode(summary), as: UTF8.self))
             return
         }
-        let names = detector.manifest.classNames
+        let names = detector.classNames
         print(String(format: "%-12@ %7@ %9@ %7@ %7@ %7@ %9@", "class", "images", "instances", "P", "R", "mAP50", "mAP50-95"))
         print(String(format: "%-12@ %7d %9d %7.3f %7.3f %7.3f %9.3f", "all", summary.images, summary.instances,
                      summary.precision, summary.recall, summary.map50, summary.map50to95))

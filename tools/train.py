@@ -1,0 +1,304 @@
+#!/usr/bin/env python3
+"""Train the YOLOFuse-style detectors (or their single-modality twins) on a paired RGB+IR dataset.
+
+  --arch mid     mid-level feature fusion, YOLO11 blocks (default)
+  --arch early   early feature fusion, YOLOv8 blocks
+  --arch rgb     single-stream YOLOv8 fed the RGB half of the input
+  --arch ir      single-stream YOLOv8 fed the IR half (IR replicated to 3 channels)
+The rgb/ir twins default to the YOLOv8 width whose parameter count matches mid fusion at the
+same --scale, so fusion is compared against single streams of the same size.
+
+Loss: TAL assignment + BCE class + CIoU box + DFL (tools/yolofuse_train/loss.py). Optimiser
+AdamW (or SGD) with linear warm-up and linear decay, EMA of the weights (the EMA is what gets
+evaluated, saved as the model to export, and exported). Each epoch appends a row to
+OUT/results.csv (losses, val mAP50 / mAP50-95, AP50 per class and mAP50 per scene condition)
+and writes OUT/last.pt (model, EMA, optimiser, epoch) and OUT/best.pt (best val fitness,
+0.1 mAP50 + 0.9 mAP50-95).
+
+  python3 tools/train.py --data data/synth --arch mid --scale n --imgsz 320 --epochs 30 --batch 16 --out runs/mid_n
+  python3 tools/train.py --out runs/mid_n --resume            # continue from runs/mid_n/last.pt
+  python3 tools/export_models.py --checkpoint runs/mid_n/best.pt --out mid_n.onnx
+"""
+import argparse
+import copy
+import csv
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from yolofuse_models import SCALES, build  # noqa: E402
+from yolofuse_train.data import PairDataset, collate, read_meta  # noqa: E402
+from yolofuse_train.loss import DetectionLoss, init_detect_bias  # noqa: E402
+from yolofuse_train.metrics import DetectionMetrics, nms  # noqa: E402
+
+CONDITIONS = ("day", "night", "fog", "glare")
+
+
+def count_params(m):
+    return sum(p.numel() for p in m.parameters())
+
+
+def twin_width(scale, nc):
+    """YOLOv8 width whose parameter count is closest to mid fusion's at this scale (bisection)."""
+    target = count_params(build("mid", scale, nc))
+    lo, hi = 0.05, 2.0
+    for _ in range(18):
+        mid = (lo + hi) / 2
+        if count_params(build("rgb", nc=nc, width=mid)) < target:
+            lo = mid
+        else:
+            hi = mid
+    return round(hi, 4)
+
+
+def model_meta(args, nc, names):
+    width = args.width if args.width else (twin_width(args.scale, nc) if args.arch in ("rgb", "ir")
+                                           else SCALES[args.scale])
+    m = build(args.arch, nc=nc, width=width)
+    return {"arch": args.arch, "scale": args.scale, "width": width, "nc": nc, "names": names,
+            "imgsz": args.imgsz, "fusion": m.fusion, "modality": m.modality, "channels": m.channels,
+            "params": count_params(m)}
+
+
+def build_from_meta(meta):
+    return build(meta["arch"], nc=meta["nc"], width=meta["width"])
+
+
+class EMA:
+    """Exponential moving average of weights; the decay ramps up so early updates follow fast."""
+
+    def __init__(self, model, decay=0.9999, tau=2000, updates=0):
+        self.ema = copy.deepcopy(model).eval()
+        for p in self.ema.parameters():
+            p.requires_grad_(False)
+        self.decay, self.tau, self.updates = decay, tau, updates
+
+    @torch.no_grad()
+    def update(self, model):
+        self.updates += 1
+        d = self.decay * (1 - math.exp(-self.updates / self.tau))
+        msd = model.state_dict()
+        for k, v in self.ema.state_dict().items():
+            if v.dtype.is_floating_point:
+                v.mul_(d).add_(msd[k].detach(), alpha=1 - d)
+            else:
+                v.copy_(msd[k])
+
+
+def make_optimizer(model, name, lr, momentum, weight_decay):
+    # Decay conv/linear weights only; BatchNorm scales and all biases are left alone.
+    decay, no_decay, bias = [], [], []
+    for mod in model.modules():
+        for pname, p in mod.named_parameters(recurse=False):
+            if not p.requires_grad:
+                continue
+            if pname == "bias":
+                bias.append(p)
+            elif isinstance(mod, torch.nn.modules.batchnorm._BatchNorm):
+                no_decay.append(p)
+            else:
+                decay.append(p)
+    if name == "sgd":
+        opt = torch.optim.SGD(no_decay, lr=lr, momentum=momentum, nesterov=True)
+    else:
+        opt = torch.optim.AdamW(no_decay, lr=lr, betas=(momentum, 0.999), weight_decay=0.0)
+    opt.add_param_group({"params": decay, "weight_decay": weight_decay})
+    opt.add_param_group({"params": bias, "weight_decay": 0.0, "is_bias": True})
+    return opt
+
+
+@torch.no_grad()
+def evaluate(model, loader, device, nc, names, conf=0.001, iou=0.7, max_det=300):
+    model.eval()
+    metrics = DetectionMetrics(nc, names)
+    for imgs, targets, idx in loader:
+        out = model(imgs.to(device).float() / 255).float().cpu()
+        for k, det in enumerate(nms(out, conf, iou, max_det)):
+            gt = targets[targets[:, 0] == k][:, 1:]
+            metrics.add(det, gt, loader.dataset.conditions[idx[k]])
+    return metrics.summary()
+
+
+def save_atomic(obj, path):
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", help="dataset root (with train/ val/ and dataset.json)")
+    ap.add_argument("--arch", choices=["mid", "early", "rgb", "ir"], default="mid")
+    ap.add_argument("--scale", choices=sorted(SCALES), default="n")
+    ap.add_argument("--width", type=float, default=None, help="override the width multiplier")
+    ap.add_argument("--imgsz", type=int, default=320)
+    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--optimizer", choices=["adamw", "sgd"], default="adamw")
+    ap.add_argument("--lr", type=float, default=None, help="initial lr (default 0.002 AdamW, 0.01 SGD)")
+    ap.add_argument("--lrf", type=float, default=0.01, help="final lr as a fraction of --lr")
+    ap.add_argument("--momentum", type=float, default=0.937, help="SGD momentum / AdamW beta1")
+    ap.add_argument("--weight-decay", type=float, default=5e-4)
+    ap.add_argument("--warmup-epochs", type=float, default=2.0)
+    ap.add_argument("--mosaic", type=float, default=0.5, help="mosaic probability")
+    ap.add_argument("--close-mosaic", type=int, default=None, help="no mosaic in the last N epochs (default epochs//5)")
+    ap.add_argument("--no-augment", action="store_true")
+    ap.add_argument("--ema", type=int, default=1, help="1: keep an EMA of the weights (evaluated and exported)")
+    ap.add_argument("--workers", type=int, default=1, help="data loader processes (0: load in the main process)")
+    ap.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda, cuda:1 ...")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
+    ap.add_argument("--train-limit", type=int, default=None, help="use only the first N training pairs")
+    ap.add_argument("--val-limit", type=int, default=None, help="evaluate on the first N val pairs")
+    ap.add_argument("--val-every", type=int, default=1)
+    ap.add_argument("--cache", action="store_true", help="keep decoded images in RAM (long side = imgsz)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", default=None, help="run directory (default runs/ARCH_SCALE)")
+    ap.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    return ap.parse_args(argv)
+
+
+# Options a resumed run may change; everything else comes from the checkpoint.
+RESUME_OVERRIDES = ("epochs", "workers", "device", "threads", "val_every", "val_limit", "cache")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    out = args.out or os.path.join("runs", f"{args.arch}_{args.scale}")
+    ckpt = None
+    if args.resume:
+        path = os.path.join(out, "last.pt")
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        saved = ckpt["args"]
+        given = {k: getattr(args, k) for k in RESUME_OVERRIDES}
+        cli = set(a.lstrip("-").replace("-", "_").split("=")[0] for a in (argv or sys.argv[1:]) if a.startswith("--"))
+        args = argparse.Namespace(**saved)
+        for k, v in given.items():
+            if k in cli:
+                setattr(args, k, v)
+        print(f"resuming {path} at epoch {ckpt['epoch'] + 1}/{args.epochs}")
+    if not args.data:
+        sys.exit("--data is required")
+    os.makedirs(out, exist_ok=True)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
+                          else ("cpu" if args.device == "auto" else args.device))
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+
+    meta_ds = read_meta(args.data)
+    names = [meta_ds["names"][str(i)] for i in range(len(meta_ds["names"]))]
+    nc = len(names)
+    meta = ckpt["meta"] if ckpt else model_meta(args, nc, names)
+    model = build_from_meta(meta)
+    if ckpt:
+        model.load_state_dict(ckpt["model"])
+    else:
+        init_detect_bias(model.detect, args.imgsz)
+    model.to(device)
+    print(f"{meta['arch']} scale {meta['scale']} width {meta['width']}: {meta['params'] / 1e6:.3f} M params, "
+          f"device {device}, {torch.get_num_threads()} threads")
+
+    hyp = {"mosaic": args.mosaic}
+    train_ds = PairDataset(args.data, "train", args.imgsz, augment=not args.no_augment, hyp=hyp,
+                           limit=args.train_limit, seed=args.seed, cache=args.cache)
+    val_ds = PairDataset(args.data, "val", args.imgsz, augment=False, limit=args.val_limit, cache=args.cache)
+    val_loader = torch.utils.data.DataLoader(val_ds, batch_size=args.batch, shuffle=False,
+                                             num_workers=args.workers, collate_fn=collate)
+    nb = math.ceil(len(train_ds) / args.batch)
+
+    lr0 = args.lr or (0.01 if args.optimizer == "sgd" else 0.002)
+    opt = make_optimizer(model, args.optimizer, lr0, args.momentum, args.weight_decay)
+    ema = EMA(model) if args.ema else None
+    start_epoch, best = 0, -1.0
+    if ckpt:
+        opt.load_state_dict(ckpt["optimizer"])
+        if ema and ckpt.get("ema"):
+            ema.ema.load_state_dict(ckpt["ema"])
+            ema.updates = ckpt["ema_updates"]
+        start_epoch, best = ckpt["epoch"] + 1, ckpt["best_fitness"]
+    criterion = DetectionLoss(model.detect)
+    lf = lambda e: (1 - e / args.epochs) * (1 - args.lrf) + args.lrf  # linear decay
+    n_warm = round(args.warmup_epochs * nb)
+    close_mosaic = args.close_mosaic if args.close_mosaic is not None else args.epochs // 5
+
+    results = os.path.join(out, "results.csv")
+    cols = (["epoch", "time_s", "lr", "train/box_loss", "train/cls_loss", "train/dfl_loss",
+             "val/mAP50", "val/mAP50-95"] + [f"val/AP50_{n}" for n in names]
+            + [f"val/mAP50_{c}" for c in CONDITIONS])
+    if not ckpt or not os.path.exists(results):
+        with open(results, "w", newline="") as f:
+            csv.writer(f).writerow(cols)
+    with open(os.path.join(out, "args.json"), "w") as f:
+        json.dump({"args": vars(args), "meta": meta}, f, indent=1)
+
+    for epoch in range(start_epoch, args.epochs):
+        t0 = time.time()
+        model.train()
+        train_ds.epoch = epoch
+        if epoch >= args.epochs - close_mosaic:
+            train_ds.hyp["mosaic"] = 0.0
+        # Shuffle order is a function of (seed, epoch), so a resumed run sees the same batches.
+        loader = torch.utils.data.DataLoader(
+            train_ds, batch_size=args.batch, shuffle=True, num_workers=args.workers, collate_fn=collate,
+            generator=torch.Generator().manual_seed(args.seed * 1000 + epoch))
+        mean = torch.zeros(3)
+        for i, (imgs, targets, _) in enumerate(loader):
+            ni = i + nb * epoch
+            for g in opt.param_groups:
+                target_lr = lr0 * lf(epoch)
+                if ni < n_warm:  # linear warm-up; biases come down from 0.1 as in the SGD recipe
+                    start = 0.1 if (g.get("is_bias") and args.optimizer == "sgd") else 0.0
+                    g["lr"] = np.interp(ni, [0, n_warm], [start, target_lr])
+                    if args.optimizer == "sgd":
+                        g["momentum"] = np.interp(ni, [0, n_warm], [0.8, args.momentum])
+                else:
+                    g["lr"] = target_lr
+            x = imgs.to(device, non_blocking=True).float() / 255
+            loss, items = criterion(model(x), targets)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+            opt.step()
+            if ema:
+                ema.update(model)
+            mean = (mean * i + items.cpu()) / (i + 1)
+            if i % 20 == 0 or i == nb - 1:
+                print(f"epoch {epoch + 1}/{args.epochs} it {i + 1}/{nb} box {mean[0]:.4f} cls {mean[1]:.4f} "
+                      f"dfl {mean[2]:.4f} ({time.time() - t0:.0f} s)", flush=True)
+
+        row = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"], "train/box_loss": float(mean[0]),
+               "train/cls_loss": float(mean[1]), "train/dfl_loss": float(mean[2])}
+        eval_model = ema.ema if ema else model
+        fitness = None
+        if (epoch + 1) % args.val_every == 0 or epoch + 1 == args.epochs:
+            r = evaluate(eval_model, val_loader, device, nc, names)
+            row.update({"val/mAP50": r["mAP50"], "val/mAP50-95": r["mAP50-95"]})
+            row.update({f"val/AP50_{k}": v for k, v in r["per_class_AP50"].items()})
+            row.update({f"val/mAP50_{k}": v for k, v in r["per_group_mAP50"].items()})
+            fitness = 0.1 * r["mAP50"] + 0.9 * r["mAP50-95"]
+            print(f"epoch {epoch + 1}: val mAP50 {r['mAP50']:.4f} mAP50-95 {r['mAP50-95']:.4f} "
+                  f"per class {json.dumps({k: round(v, 3) for k, v in r['per_class_AP50'].items()})} "
+                  f"per condition {json.dumps({k: round(v, 3) for k, v in r['per_group_mAP50'].items()})}", flush=True)
+        row["time_s"] = round(time.time() - t0, 1)
+        with open(results, "a", newline="") as f:
+            csv.writer(f).writerow([(f"{row[c]:.5g}" if isinstance(row.get(c), float) else row.get(c, ""))
+                                    for c in cols])
+        state = {"epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                 "ema": ema.ema.state_dict() if ema else None, "ema_updates": ema.updates if ema else 0,
+                 "best_fitness": best, "args": vars(args), "meta": meta}
+        if fitness is not None and fitness > best:
+            best = state["best_fitness"] = fitness
+            save_atomic(state, os.path.join(out, "best.pt"))
+        save_atomic(state, os.path.join(out, "last.pt"))
+    print(f"done: {out} (best fitness {best:.4f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Training support for the YOLOFuse-style models: paired data, TAL/DFL/CIoU loss, mAP metrics."""

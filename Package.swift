@@ -36,6 +36,9 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         .target(name: "YOLOFuseVision", dependencies: ["CTurboJPEG", "CPNG"], swiftSettings: upcoming),
+        // FFmpeg 5.1 from Debian (libavformat-dev, libavcodec-dev, libswscale-dev, libavutil-dev).
+        .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg"),
+        .target(name: "YOLOFuseVideo", dependencies: ["CFFmpeg", "YOLOFuseVision"], swiftSettings: upcoming),
         .target(
             name: "YOLOFuseDetect",
             dependencies: ["YOLOFuseEngine", "YOLOFuseVision", "YOLOFuseTensor", "YOLOFuseONNX"],
@@ -44,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "yolofuse",
             dependencies: [
-                "YOLOFuseEngine", "YOLOFuseTensor", "YOLOFuseONNX", "YOLOFuseVision", "YOLOFuseDetect",
+                "YOLOFuseEngine", "YOLOFuseTensor", "YOLOFuseONNX", "YOLOFuseVision", "YOLOFuseDetect", "YOLOFuseVideo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming
@@ -55,7 +58,7 @@ let package = Package(
         ),
         .testTarget(
             name: "YOLOFuseDetectTests",
-            dependencies: ["YOLOFuseDetect", "YOLOFuseVision", "YOLOFuseEngine", "YOLOFuseTensor"]
+            dependencies: ["YOLOFuseDetect", "YOLOFuseVision", "YOLOFuseVideo", "YOLOFuseEngine", "YOLOFuseTensor"]
         ),
     ]
 )

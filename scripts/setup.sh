@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-debian_packages=(libdnnl-dev python3 python3-pip)
+debian_packages=(libdnnl-dev libturbojpeg0-dev libpng-dev libavformat-dev libavcodec-dev libswscale-dev libavutil-dev python3 python3-pip)
 missing=()
 for package in "${debian_packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from onnx_fold import fold_constants  # noqa: E402
-from yolofuse_models import SCALES, build, fuse  # noqa: E402
+from yolofuse_models import SCALES, TwoInput, build, fuse  # noqa: E402
 from yolofuse_models.blocks import Conv  # noqa: E402
 
 COCO80 = ["person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
@@ -87,8 +87,7 @@ def synthetic_batch(gen, n, size, channels):
 
 
 def feed(model, x):
-    inner = getattr(model, "model", None)
-    if inner is not None and x.shape[1] == 6:  # two-input wrapper
+    if isinstance(model, TwoInput):  # two-input wrapper
         return model(x[:, :3], x[:, 3:])
     return model(x)
 
@@ -188,7 +187,10 @@ def op_histogram(onnx_model):
 
 
 def export(model, out, opset=18, dynamic=True, size=640, batch=1, two_inputs=False, seed=0,
-           verify=True, quiet=False, fold=True):
+           verify=True, quiet=False, fold=True, names=None, description=None, extra_inputs=None):
+    """Export, fold, stamp metadata and verify. names/description override the random-weight
+    defaults (trained checkpoints); extra_inputs is a list of (label, [N, C, H, W] tensor) real
+    images added to the verification cases."""
     import onnx
     import onnxruntime as ort
 
@@ -223,12 +225,12 @@ def export(model, out, opset=18, dynamic=True, size=640, batch=1, two_inputs=Fal
     d1.Clear()
     d1.dim_value = 4 + nc
     meta = {
-        "description": "YOLOFuse-style detector with random weights (test/benchmark model)",
+        "description": description or "YOLOFuse-style detector with random weights (test/benchmark model)",
         "task": "detect",
         "batch": str(batch),
         "imgsz": f"[{size}, {size}]",
         "stride": "32",
-        "names": names_string(class_names(nc)),
+        "names": names_string(names or class_names(nc)),
         "modality": model.modality,
         "fusion": model.fusion,
         "channels": str(model.channels),
@@ -261,12 +263,17 @@ def export(model, out, opset=18, dynamic=True, size=640, batch=1, two_inputs=Fal
         cases += [("synthetic", 2, 256, 320), ("uniform", 3, size, size), ("uniform", 1, h2, size),
                   ("uniform", 3, h2, size)]
     chans = 6 if model.channels == 6 else 3
-    checks = []
+    inputs = []
     for kind, b, h, w in cases:
         if kind == "synthetic":
             x = synthetic_batch(gen, b, max(h, w), chans)[:, :, :h, :w].contiguous()
         else:
             x = torch.from_numpy(rng.random((b, chans, h, w), dtype=np.float32))
+        inputs.append((kind, x))
+    inputs += list(extra_inputs or [])
+    checks = []
+    for kind, x in inputs:
+        b, _, h, w = x.shape
         with torch.no_grad():
             ref = feed(model, x).numpy()
             ref_unfused = feed(unfused, x).numpy()
@@ -313,7 +320,10 @@ def export(model, out, opset=18, dynamic=True, size=640, batch=1, two_inputs=Fal
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--arch", choices=["mid", "early", "yolov8"], required=True)
+    ap.add_argument("--arch", choices=["mid", "early", "yolov8"], help="random-weight model (no --checkpoint)")
+    ap.add_argument("--checkpoint", help="export a model trained by tools/train.py (its EMA weights); "
+                    "arch, width, classes, names and size come from the checkpoint")
+    ap.add_argument("--check-data", help="with --checkpoint: dataset root; also verify on 4 letterboxed val pairs")
     ap.add_argument("--scale", choices=sorted(SCALES), default="n")
     ap.add_argument("--width", type=float, default=None, help="override the scale's width multiplier")
     ap.add_argument("--classes", type=int, default=3)
@@ -321,7 +331,7 @@ def main():
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--dynamic", dest="dynamic", action="store_true", default=True)
     g.add_argument("--static", dest="dynamic", action="store_false")
-    ap.add_argument("--size", type=int, default=640)
+    ap.add_argument("--size", type=int, default=None, help="export/verify size (default 640, or the training imgsz)")
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--two-inputs", action="store_true", help="inputs rgb and ir, each [N,3,H,W]")
     ap.add_argument("--seed", type=int, default=0)
@@ -331,6 +341,11 @@ def main():
                     help="keep the raw TorchScript export (Constant nodes, unfolded anchor grid)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
+    if a.checkpoint:
+        return export_checkpoint(a)
+    if not a.arch:
+        ap.error("--arch or --checkpoint is required")
+    a.size = a.size or 640
     if a.size % 32:
         ap.error("--size must be a multiple of 32")
     model = make_model(a.arch, a.scale, a.classes, a.two_inputs, a.seed,
@@ -345,6 +360,55 @@ def main():
     elif not rep["conditioned"]:
         print(f"WARNING: ill-conditioned (ORT opt vs no-opt or ORT vs torch over {COND_BOX_PX} px / {COND_SCORE})",
               file=sys.stderr)
+
+
+# Trained models: ORT must reproduce PyTorch scores to this (the Swift engine is held to 1e-4).
+TRAINED_SCORE_TOL = 1e-4
+
+
+def load_checkpoint(path, two_inputs=False):
+    """Model (eval mode, EMA weights when present) and metadata from a tools/train.py checkpoint."""
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    meta = ck["meta"]
+    model = build(meta["arch"], nc=meta["nc"], width=meta["width"])
+    model.load_state_dict(ck["ema"] if ck.get("ema") else ck["model"])
+    if two_inputs:
+        if not hasattr(model, "forward_pair"):
+            raise SystemExit("--two-inputs needs a fusion model")
+        model = TwoInput(model)
+    return model.eval(), meta, ck
+
+
+def export_checkpoint(a):
+    model, meta, ck = load_checkpoint(a.checkpoint, a.two_inputs)
+    size = a.size or meta["imgsz"]
+    if size % 32:
+        raise SystemExit("--size must be a multiple of 32")
+    extra = []
+    if a.check_data:
+        from yolofuse_train.data import PairDataset
+        ds = PairDataset(a.check_data, "val", size, augment=False, limit=4)
+        x = torch.stack([ds[i][0] for i in range(len(ds))]).float() / 255
+        extra.append(("val_pairs", x))
+    data = ck["args"].get("data", "?")
+    desc = (f"YOLOFuse-style detector, arch {meta['arch']} (fusion {meta['fusion']}, modality {meta['modality']}), "
+            f"scale {meta['scale']}, trained by tools/train.py for {ck['epoch'] + 1} epochs on {data}")
+    rep = export(model, a.out, a.opset, a.dynamic, size, a.batch, a.two_inputs, ck["args"].get("seed", 0),
+                 verify=not a.no_verify, quiet=True, fold=not a.no_fold, names=meta["names"],
+                 description=desc, extra_inputs=extra)
+    print(json.dumps({k: v for k, v in rep.items() if k != "checks"}, indent=1))
+    if a.no_verify:
+        return
+    worst_s, worst_b = 0.0, 0.0
+    for c in rep["checks"]:
+        worst_s, worst_b = max(worst_s, c["max_abs_diff_scores"]), max(worst_b, c["max_abs_diff_boxes"])
+        print(f"{c['input_kind']:>10} {c['input']}: ORT vs torch scores {c['max_abs_diff_scores']:.2e} "
+              f"boxes {c['max_abs_diff_boxes']:.2e} px; ORT opt vs no-opt scores "
+              f"{c['ort_opt_vs_noopt_max_abs_scores']:.2e}; max score {c['scores_min_max_mean'][1]:.3f}")
+    if worst_s > TRAINED_SCORE_TOL:
+        print(f"VERIFY FAILED: score diff {worst_s:.2e} > {TRAINED_SCORE_TOL}", file=sys.stderr)
+        sys.exit(1)
+    print(f"OK: max |ORT - torch| scores {worst_s:.2e} (<= {TRAINED_SCORE_TOL}), boxes {worst_b:.2e} px")
 
 
 if __name__ == "__main__":

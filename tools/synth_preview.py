@@ -20,15 +20,19 @@ def main():
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--width", type=int, default=400, help="width of each tile")
     ap.add_argument("--no-boxes", action="store_true")
+    ap.add_argument("--condition", help="only pairs of this condition (needs conditions.csv)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     root = os.path.join(a.data, a.split)
-    names = sorted(f[:-4] for f in os.listdir(os.path.join(root, "images")))[a.start:a.start + a.n]
     cond = {}
     cpath = os.path.join(a.data, "conditions.csv")
     if os.path.exists(cpath):
         with open(cpath) as f:
             cond = {r["name"]: r["condition"] for r in csv.DictReader(f)}
+    names = sorted(f[:-4] for f in os.listdir(os.path.join(root, "images")))
+    if a.condition:
+        names = [n for n in names if cond.get(n) == a.condition]
+    names = names[a.start:a.start + a.n]
     tiles = []
     for n in names:
         rgb = Image.open(os.path.join(root, "images", n + ".jpg")).convert("RGB")

@@ -34,20 +34,20 @@ struct DetectionFlags: ParsableArguments {
         return DetectionOptions(confidence: conf, iou: iou, classes: classIds, maxDetections: maxDetections, registration: matrix)
     }
 
-    func loadDetector() async throws -> (any PairDetector, DetectionOptions, input: (width: Int, height: Int)) {
+    func loadDetector() async throws -> (any PairDetector, DetectionOptions, input: (width: Int, height: Int), engine: Engine) {
         let engine = try engineOptions.makeEngine()
         let url = try model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate()
         let primary = try await Detector.load(url, engine: engine, rectangularInputs: rect)
         let options = try options()
         try options.validate(classCount: primary.manifest.classCount)
         let size = (primary.manifest.inputWidth, primary.manifest.inputHeight)
-        guard let modelIR else { return (primary, options, size) }
+        guard let modelIR else { return (primary, options, size, engine) }
         guard let method = DecisionFusionDetector.Method(rawValue: fusion) else { throw ValidationError("--fusion must be wbf or nms") }
         let parts = weights.split(separator: ",").compactMap { Double($0) }
         guard parts.count == 2 else { throw ValidationError("--weights takes two numbers, RGB,IR") }
         let secondary = try await Detector.load(URL(fileURLWithPath: modelIR), engine: engine, rectangularInputs: rect)
         do {
-            return (try DecisionFusionDetector(rgb: primary, ir: secondary, method: method, weights: (parts[0], parts[1])), options, size)
+            return (try DecisionFusionDetector(rgb: primary, ir: secondary, method: method, weights: (parts[0], parts[1])), options, size, engine)
         } catch { throw ValidationError("\(error)") }
     }
 }
@@ -65,6 +65,7 @@ struct DetectCommand: AsyncParsableCommand {
         discussion: """
         One pair:   yolofuse detect --rgb a.jpg --ir b.jpg [--out annotated.jpg] [--json]
         A folder:   yolofuse detect --source DIR (images/ and imagesIR/, paired by file name) [--save-labels OUT]
+        Videos:     yolofuse detect --rgb-video a.mp4 --ir-video b.mp4 [--stride N] [--out annotated.mp4] [--json]
         Single-modality models take only --rgb or only --ir.
         """
     )
@@ -78,17 +79,28 @@ struct DetectCommand: AsyncParsableCommand {
     @Flag(help: "Print results as JSON (one pair: one object; a folder: one line per pair).") var json = false
     @Option(name: .customLong("save-labels"), help: "Folder mode: write YOLO label files (with scores) here.") var saveLabels: String?
     @Option(help: "Folder mode: pairs per model run.") var batch: Int = 1
+    @Option(name: .customLong("rgb-video"), help: "The visible-light video.") var rgbVideo: String?
+    @Option(name: .customLong("ir-video"), help: "The thermal video of the same scene.") var irVideo: String?
+    @Option(help: "Video mode: detect on every N-th RGB frame.") var stride: Int = 1
 
     func validate() throws {
-        if source == nil && rgb == nil && ir == nil { throw ValidationError("give --rgb and/or --ir, or --source DIR") }
+        if (rgbVideo == nil) != (irVideo == nil) { throw ValidationError("video mode needs both --rgb-video and --ir-video") }
+        if rgbVideo != nil && (source != nil || rgb != nil || ir != nil) { throw ValidationError("--rgb-video/--ir-video cannot be combined with images") }
+        if rgbVideo != nil { if stride < 1 { throw ValidationError("--stride must be at least 1") }; return }
+        if source == nil && rgb == nil && ir == nil { throw ValidationError("give --rgb and/or --ir, --source DIR, or --rgb-video and --ir-video") }
         if source != nil && (rgb != nil || ir != nil) { throw ValidationError("--source cannot be combined with --rgb/--ir") }
         if batch < 1 || batch > 32 { throw ValidationError("--batch must be between 1 and 32") }
     }
 
     func run() async throws {
-        let (detector, options, inputSize) = try await flags.loadDetector()
+        let (detector, options, inputSize, engine) = try await flags.loadDetector()
         if let source {
             try await runFolder(URL(fileURLWithPath: source), detector: detector, options: options)
+            return
+        }
+        if let rgbVideo, let irVideo {
+            try await VideoDetection(rgbPath: rgbVideo, irPath: irVideo, stride: stride, output: out, sideBySide: sideBySide, json: json)
+                .run(detector: detector, options: options, executor: engine.executor)
             return
         }
         let decodeStart = ContinuousClock.now
@@ -125,7 +137,7 @@ struct DetectCommand: AsyncParsableCommand {
         if let saveLabels { try FileManager.default.createDirectory(atPath: saveLabels, withIntermediateDirectories: true) }
         let needsIR = detector.needsIR
         var progress = ProgressBar(total: dataset.pairs.count, quiet: json)
-        for chunk in stride(from: 0, to: dataset.pairs.count, by: batch).map({ Array(dataset.pairs[$0..<min($0 + batch, dataset.pairs.count)]) }) {
+        for chunk in Swift.stride(from: 0, to: dataset.pairs.count, by: batch).map({ Array(dataset.pairs[$0..<min($0 + batch, dataset.pairs.count)]) }) {
             let inputs = try chunk.map { pair -> DetectionInput in
                 guard !needsIR || pair.ir != nil else { throw ValidationError("\(pair.name): no IR image in imagesIR/") }
                 let rgbImage = detector.needsRGB ? try ImageCodec.read(pair.rgb) : nil

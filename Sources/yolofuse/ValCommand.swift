@@ -19,7 +19,7 @@ struct ValCommand: AsyncParsableCommand {
         // Evaluation wants the whole precision-recall curve: a low threshold, as YOLO's val does.
         if flags.conf == 0.25 { flags.conf = 0.001 }
         if flags.iou == 0.45 { flags.iou = 0.7 }
-        let (detector, options, _) = try await flags.loadDetector()
+        let (detector, options, _, _) = try await flags.loadDetector()
         let dataset = try PairedDataset(root: URL(fileURLWithPath: data))
         guard !dataset.pairs.isEmpty else { throw ValidationError("\(data)/images has no images") }
         var metric = MeanAveragePrecision()

@@ -354,7 +354,7 @@ def _build(rng, world, cond, kind, x, y, s, night):
     th = world.th
     parts = []
     if kind == "person":
-        look = S.person_look(rng, th)
+        look = _crossover(rng, world, S.person_look(rng, th), x, y - 0.9 * s)
         h = 1.75 * s * (rng.uniform(0.62, 0.78) if rng.random() < 0.12 else rng.uniform(0.9, 1.1))
         pose = str(rng.choice(["stand", "walk", "run", "wave"], p=[.3, .45, .15, .1]))
         facing = int(rng.choice([-1, 0, 1]))
@@ -373,7 +373,7 @@ def _build(rng, world, cond, kind, x, y, s, night):
         ridden = rng.random() < 0.6
         parts.append((S.bicycle_prims(rng, th, g, s, ridden), 2, None))
         if ridden:
-            look = S.person_look(rng, th)
+            look = _crossover(rng, world, S.person_look(rng, th), x, y - 0.9 * s)
             h = 1.75 * s * rng.uniform(0.92, 1.08)
             j = S.rider_joints(g["saddle"], g["bar"], g["pedal"], g["bb"], h, d)
             parts.append((S.person_prims(j, look), 0, None))
@@ -418,6 +418,20 @@ def _build(rng, world, cond, kind, x, y, s, night):
     elif kind == "fence":
         parts.append((S.fence_prims(rng, th, x, y, s), None, None))
     return (parts,)
+
+
+def _crossover(rng, world, look, x, y):
+    """Daytime thermal crossover: most people end up within about a degree of whatever is behind
+    them (sun-heated road or ground), so in IR they nearly vanish; the rest keep the physical
+    model and stay visible (cooler or warmer than the ground)."""
+    if world.th.condition != "day" or rng.random() > 0.75:
+        return look
+    bg = world.temp.getpixel((int(np.clip(x, 0, world.W - 1)), int(np.clip(y, 0, world.H - 1))))
+    look = dict(look)
+    look["t_top"], look["t_bottom"] = bg + rng.normal(0, 0.8), bg + rng.normal(0, 0.8)
+    look["t_skin"], look["t_hair"] = bg + rng.uniform(-0.5, 1.5), bg + rng.normal(0, 0.8)
+    look["t_bag"] = bg + rng.normal(0, 0.8)
+    return look
 
 
 class _ShadowLayer:

@@ -1,0 +1,15 @@
+internal import CFFmpeg
+
+enum FFmpeg {
+    static let again = yolofuse_averror_eagain()
+    static let endOfFile = yolofuse_averror_eof()
+
+    static func describe(_ code: Int32) -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        return String(cString: yolofuse_av_err2str(code, &buffer, buffer.count))
+    }
+
+    static func check(_ code: Int32, _ what: @autoclosure () -> String) throws {
+        guard code >= 0 else { throw VideoError("\(what()): \(describe(code))") }
+    }
+}

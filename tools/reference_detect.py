@@ -103,16 +103,16 @@ def main():
 
     rgb = load(a.rgb) if a.rgb else None
     ir = load(a.ir) if a.ir else None
-    if rgb is not None and ir is not None and ir.shape[:2] != rgb.shape[:2]:
-        ir = resize_bilinear(ir, rgb.shape[1], rgb.shape[0])
+    # An IR frame of another resolution (same aspect ratio) is letterboxed from its own pixels into the same box.
     planes, r, left, top, frame = [], None, None, None, None
     for image in (rgb, ir):
         if image is None:
             continue
-        boxed, r, left, top = letterbox(image, new_w, new_h)
+        boxed, scale, pad_left, pad_top = letterbox(image, new_w, new_h)
         chw = boxed.transpose(2, 0, 1).astype(np.float32) / 255
         planes.append(np.repeat(chw, 3, axis=0) if chw.shape[0] == 1 else chw)
-        frame = frame if frame is not None else image
+        if frame is None:  # boxes map back to the first (RGB) frame
+            frame, r, left, top = image, scale, pad_left, pad_top
     if len(inputs) == 2:
         feeds = {"rgb": planes[0][None], "ir": planes[1][None]}
     else:

@@ -181,7 +181,7 @@ def main(argv=None):
         for k, v in given.items():
             if k in cli:
                 setattr(args, k, v)
-        print(f"resuming {path} at epoch {ckpt['epoch'] + 1}/{args.epochs}")
+        print(f"resuming {path}: next epoch {ckpt['epoch'] + 2}/{args.epochs}")
     if not args.data:
         sys.exit("--data is required")
     os.makedirs(out, exist_ok=True)

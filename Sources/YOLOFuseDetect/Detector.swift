@@ -33,10 +33,23 @@ public final class Detector: Sendable {
     }
 
     /// Loads a model and its manifest (metadata_props, or MODEL.json beside it) and warms it up.
-    public static func load(_ url: URL, engine: Engine, warmUpBatches: [Int] = [1], rectangularInputs: Bool = false) async throws -> Detector {
-        let session = try await engine.load(contentsOf: url, warmUpBatches: warmUpBatches)
+    /// - Parameter imageSize: for dynamic-size models, the square input size to use instead of the manifest's.
+    public static func load(_ url: URL, engine: Engine, warmUpBatches: [Int] = [1], rectangularInputs: Bool = false,
+                            imageSize: Int? = nil) async throws -> Detector {
+        let session = try await engine.load(contentsOf: url, warmUpBatches: [])
         let sidecar = url.deletingPathExtension().appendingPathExtension("json")
-        let manifest = try ModelManifest.resolve(for: session, sidecar: sidecar)
+        var manifest = try ModelManifest.resolve(for: session, sidecar: sidecar)
+        if let imageSize {
+            guard manifest.dynamicSize || (manifest.inputWidth, manifest.inputHeight) == (imageSize, imageSize) else {
+                throw DetectionError(field: "imgsz", "the model's input is fixed at \(manifest.inputWidth)x\(manifest.inputHeight)")
+            }
+            guard imageSize > 0, imageSize % manifest.stride == 0 else {
+                throw DetectionError(field: "imgsz", "must be a positive multiple of the stride \(manifest.stride), got \(imageSize)")
+            }
+            manifest.inputWidth = imageSize
+            manifest.inputHeight = imageSize
+        }
+        try await session.prepare(warmUpBatches.map { session.inputShapes(batch: $0, height: manifest.inputHeight, width: manifest.inputWidth) })
         return Detector(session: session, manifest: manifest, executor: engine.executor, rectangularInputs: rectangularInputs)
     }
 
@@ -103,7 +116,11 @@ public final class Detector: Sendable {
                 guard let rgb = input.rgb, let ir = input.ir else {
                     throw DetectionError(field: input.rgb == nil ? "rgb" : "ir", "\(label)this model fuses RGB and IR and needs both images")
                 }
-                do { return (rgb, try ImagePair.align(rgb: rgb, ir: ir, registration: options.registration)) } catch let error as ImageError {
+                do {
+                    // Without a registration the IR frame is letterboxed straight from its own resolution.
+                    guard let registration = options.registration else { try ImagePair.checkAspect(rgb: rgb, ir: ir); return (rgb, ir) }
+                    return (rgb, registration.warp(ir, width: rgb.width, height: rgb.height))
+                } catch let error as ImageError {
                     throw DetectionError(field: "ir", label + error.description)
                 }
             case .rgb:

@@ -48,35 +48,51 @@ public struct Letterbox: Sendable, Equatable {
                 clip((box.2 - Double(left)) / scale, sourceWidth), clip((box.3 - Double(top)) / scale, sourceHeight))
     }
 
-    /// Writes the letterboxed image as planar float channels scaled to [0, 1] (the models' input):
-    /// `image`'s channels go to planes `firstPlane...`; a gray image fills `grayPlanes` planes with the same values.
+    /// Writes the letterboxed image as planar float channels scaled to [0, 1] (the models' input). `image` may
+    /// be any size of the source's aspect ratio (an IR frame of a lower resolution): it is resized straight into
+    /// the letterbox, never through the source size. A gray image fills `grayPlanes` planes with its values.
     public func render(_ image: Image, into planes: UnsafeMutablePointer<Float>, grayPlanes: Int = 3) {
-        precondition(image.width == sourceWidth && image.height == sourceHeight, "image size differs from the letterbox source")
         let planeSize = width * height
+        let channels = image.channels
         let outputPlanes = image.format == .gray ? grayPlanes : 3
         let pad = Float(Self.padValue) / 255
         for plane in 0..<outputPlanes { (planes + plane * planeSize).update(repeating: pad, count: planeSize) }
-        let xs = Self.taps(source: sourceWidth, destination: resizedWidth)
-        let ys = Self.taps(source: sourceHeight, destination: resizedHeight)
-        let channels = image.channels
-        var row = [Float](repeating: 0, count: resizedWidth * channels)
+        let xs = Self.taps(source: image.width, destination: resizedWidth)
+        let ys = Self.taps(source: image.height, destination: resizedHeight)
+        // Two passes: each source row is interpolated horizontally once (cached while consecutive output rows
+        // share it), then output rows blend two such rows.
+        let rowLength = resizedWidth * channels
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 3 * rowLength)
+        defer { scratch.deallocate() }
+        let upper = scratch, lower = scratch + rowLength, blended = scratch + 2 * rowLength
+        var cachedUpper = -1, cachedLower = -1
         image.pixels.withUnsafeBufferPointer { pixels in
-            for (y, tapY) in ys.enumerated() {
-                let rowA = tapY.index * sourceWidth * channels, rowB = min(tapY.index + 1, sourceHeight - 1) * sourceWidth * channels
-                for (x, tapX) in xs.enumerated() {
-                    let a = tapX.index * channels, b = min(tapX.index + 1, sourceWidth - 1) * channels
+            func horizontal(_ sourceRow: Int, into out: UnsafeMutablePointer<Float>) {
+                let base = sourceRow * image.width * channels
+                for (x, tap) in xs.enumerated() {
+                    let a = base + tap.index * channels, b = base + min(tap.index + 1, image.width - 1) * channels
                     for c in 0..<channels {
-                        let top = Float(pixels[rowA + a + c]) * (1 - tapX.weight) + Float(pixels[rowA + b + c]) * tapX.weight
-                        let bottom = Float(pixels[rowB + a + c]) * (1 - tapX.weight) + Float(pixels[rowB + b + c]) * tapX.weight
-                        // Rounded to 8 bits like the reference's uint8 resize, then scaled.
-                        row[x * channels + c] = ((top * (1 - tapY.weight) + bottom * tapY.weight).rounded()) / 255
+                        out[x * channels + c] = Float(pixels[a + c]) + (Float(pixels[b + c]) - Float(pixels[a + c])) * tap.weight
                     }
+                }
+            }
+            for (y, tap) in ys.enumerated() {
+                let next = min(tap.index + 1, image.height - 1)
+                if cachedUpper != tap.index {
+                    if cachedLower == tap.index { upper.update(from: lower, count: rowLength) } else { horizontal(tap.index, into: upper) }
+                    cachedUpper = tap.index
+                }
+                if cachedLower != next { horizontal(next, into: lower); cachedLower = next }
+                let w = tap.weight
+                for i in 0..<rowLength {
+                    // Rounded to 8 bits like the reference's uint8 resize, then scaled.
+                    blended[i] = (upper[i] + (lower[i] - upper[i]) * w).rounded() * (1 / 255)
                 }
                 let outRow = (top + y) * width + left
                 for plane in 0..<outputPlanes {
                     let c = channels == 1 ? 0 : plane
                     let out = planes + plane * planeSize + outRow
-                    for x in 0..<resizedWidth { out[x] = row[x * channels + c] }
+                    for x in 0..<resizedWidth { out[x] = blended[x * channels + c] }
                 }
             }
         }

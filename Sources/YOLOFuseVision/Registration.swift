@@ -68,10 +68,14 @@ public enum ImagePair {
     /// aspect ratio (to 1 %) and IR is scaled to the RGB size. Any other mismatch is an error naming both sizes.
     public static func align(rgb: Image, ir: Image, registration: Registration? = nil) throws -> Image {
         if let registration { return registration.warp(ir, width: rgb.width, height: rgb.height) }
-        if ir.width == rgb.width && ir.height == rgb.height { return ir }
+        try checkAspect(rgb: rgb, ir: ir)
+        return ir.resized(width: rgb.width, height: rgb.height)
+    }
+
+    /// Refuses pairs whose frames differ in aspect ratio by more than 1 % (such cameras need a registration).
+    public static func checkAspect(rgb: Image, ir: Image) throws {
         guard abs(rgb.aspectRatio / ir.aspectRatio - 1) <= 0.01 else {
             throw ImageError("the RGB image is \(rgb.width)x\(rgb.height) and the IR image \(ir.width)x\(ir.height): their aspect ratios differ, so a registration (homography or affine) is needed to pair them")
         }
-        return ir.resized(width: rgb.width, height: rgb.height)
     }
 }

@@ -18,6 +18,7 @@ struct DetectionFlags: ParsableArguments {
     @Option(help: "Decision-level fusion method: wbf or nms.") var fusion: String = "wbf"
     @Option(help: "Decision-level fusion weights, RGB,IR.") var weights: String = "1,1"
     @Flag(help: "Dynamic models: pad only to a multiple of the stride instead of a square input.") var rect = false
+    @Option(help: "Dynamic models: the square input size (default: the model's own).") var imgsz: Int?
     @OptionGroup var engineOptions: EngineOptions
 
     func options() throws -> DetectionOptions {
@@ -37,7 +38,7 @@ struct DetectionFlags: ParsableArguments {
     func loadDetector() async throws -> (any PairDetector, DetectionOptions, input: (width: Int, height: Int), engine: Engine) {
         let engine = try engineOptions.makeEngine()
         let url = try model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate()
-        let primary = try await Detector.load(url, engine: engine, rectangularInputs: rect)
+        let primary = try await Detector.load(url, engine: engine, rectangularInputs: rect, imageSize: imgsz)
         let options = try options()
         try options.validate(classCount: primary.manifest.classCount)
         let size = (primary.manifest.inputWidth, primary.manifest.inputHeight)
@@ -45,7 +46,7 @@ struct DetectionFlags: ParsableArguments {
         guard let method = DecisionFusionDetector.Method(rawValue: fusion) else { throw ValidationError("--fusion must be wbf or nms") }
         let parts = weights.split(separator: ",").compactMap { Double($0) }
         guard parts.count == 2 else { throw ValidationError("--weights takes two numbers, RGB,IR") }
-        let secondary = try await Detector.load(URL(fileURLWithPath: modelIR), engine: engine, rectangularInputs: rect)
+        let secondary = try await Detector.load(URL(fileURLWithPath: modelIR), engine: engine, rectangularInputs: rect, imageSize: imgsz)
         do {
             return (try DecisionFusionDetector(rgb: primary, ir: secondary, method: method, weights: (parts[0], parts[1])), options, size, engine)
         } catch { throw ValidationError("\(error)") }

@@ -116,13 +116,13 @@ public final class Detector: Sendable {
                 guard let rgb = input.rgb, let ir = input.ir else {
                     throw DetectionError(field: input.rgb == nil ? "rgb" : "ir", "\(label)this model fuses RGB and IR and needs both images")
                 }
-                do {
-                    // Without a registration the IR frame is letterboxed straight from its own resolution.
-                    guard let registration = options.registration else { try ImagePair.checkAspect(rgb: rgb, ir: ir); return (rgb, ir) }
-                    return (rgb, registration.warp(ir, width: rgb.width, height: rgb.height))
-                } catch let error as ImageError {
-                    throw DetectionError(field: "ir", label + error.description)
+                // IR is letterboxed straight from its own resolution (through the registration when there is one).
+                if options.registration == nil {
+                    do { try ImagePair.checkAspect(rgb: rgb, ir: ir) } catch let error as ImageError {
+                        throw DetectionError(field: "ir", label + error.description)
+                    }
                 }
+                return (rgb, ir)
             case .rgb:
                 guard let rgb = input.rgb else { throw DetectionError(field: "rgb", "\(label)this model takes an RGB image") }
                 if input.ir != nil { throw DetectionError(field: "ir", "\(label)this model is RGB-only; send no IR image") }
@@ -149,7 +149,7 @@ public final class Detector: Sendable {
                 let box = Letterbox(sourceWidth: source.width, sourceHeight: source.height, targetWidth: width, targetHeight: height)
                 letterboxes.append(box)
                 if let rgb = frame.rgb { box.render(rgb, into: base) }
-                if let ir = frame.ir { box.render(ir, into: base + (frame.rgb == nil ? 0 : 3 * plane)) }
+                if let ir = frame.ir { renderIR(ir, box: box, registration: frame.rgb == nil ? nil : options.registration, into: base + (frame.rgb == nil ? 0 : 3 * plane)) }
             }
             feeds[session.inputs[0].name] = tensor
         case .separate:
@@ -160,12 +160,16 @@ public final class Detector: Sendable {
                 let box = Letterbox(sourceWidth: rgb.width, sourceHeight: rgb.height, targetWidth: width, targetHeight: height)
                 letterboxes.append(box)
                 box.render(rgb, into: rgbTensor.floatPointer() + index * 3 * plane)
-                box.render(ir, into: irTensor.floatPointer() + index * 3 * plane)
+                renderIR(ir, box: box, registration: options.registration, into: irTensor.floatPointer() + index * 3 * plane)
             }
             feeds = ["rgb": rgbTensor, "ir": irTensor]
         }
         return Prepared(feeds: feeds, letterboxes: letterboxes, milliseconds: (ContinuousClock.now - start).milliseconds)
     }
+}
+
+private func renderIR(_ ir: Image, box: Letterbox, registration: Registration?, into planes: UnsafeMutablePointer<Float>) {
+    if let registration { box.render(ir, registration: registration, into: planes) } else { box.render(ir, into: planes) }
 }
 
 extension Duration {

@@ -21,7 +21,7 @@ public struct Registration: Sendable, Equatable, Codable {
         if values.count == 6 { try self.init(affine: values) } else { try self.init(homography: values) }
     }
 
-    func inverse() -> [Double]? {
+    public func inverse() -> [Double]? {
         let m = matrix
         let det = m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6])
         guard abs(det) > 1e-12 else { return nil }

@@ -60,4 +60,28 @@ import YOLOFuseVision
         #expect(try ImagePair.align(rgb: Image(width: 64, height: 48, format: .rgb), ir: small).width == 64)
         #expect(throws: ImageError.self) { try ImagePair.align(rgb: Image(width: 64, height: 36, format: .rgb), ir: small) }
     }
+
+    @Test func registeredIRRendersLikeTheScaledFrame() throws {
+        // IR at half the RGB resolution, registered by a plain 2x scale: rendering through the registration
+        // must match rendering the IR frame directly, up to the quarter-pixel difference between the warp's
+        // pixel-index convention and the resize's pixel-centre one.
+        let ir = Support.pattern(width: 160, height: 120, format: .gray, blocks: false)
+        let box = Letterbox(sourceWidth: 320, sourceHeight: 240, targetWidth: 128, targetHeight: 128)
+        var direct = [Float](repeating: 0, count: 3 * 128 * 128), warped = direct
+        direct.withUnsafeMutableBufferPointer { box.render(ir, into: $0.baseAddress!) }
+        let registration = try Registration(affine: [2, 0, 0, 0, 2, 0])
+        warped.withUnsafeMutableBufferPointer { box.render(ir, registration: registration, into: $0.baseAddress!) }
+        func meanDifference(_ a: [Float], _ b: [Float]) -> Float {
+            var total: Float = 0
+            for (x, y) in zip(a, b) { total += abs(x - y) }
+            return total / Float(a.count)
+        }
+        #expect(meanDifference(direct, warped) < 5 / 255)
+        // A wrong registration is far off, so the bound above means something.
+        var wrong = direct
+        wrong.withUnsafeMutableBufferPointer { box.render(ir, registration: try! Registration(affine: [1.5, 0, 20, 0, 1.5, 0]), into: $0.baseAddress!) }
+        #expect(meanDifference(direct, wrong) > 20 / 255)
+        // The padding is untouched by the warp.
+        #expect(warped[0] == 114 / 255 && warped[127 * 128] == 114 / 255)
+    }
 }

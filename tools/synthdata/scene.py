@@ -63,7 +63,6 @@ class World:
         self.next_obj_id, self.next_clutter_id = 1, 255
         self.labelled = []      # (id, class, geometric bbox, in-frame pixel count)
         self.emitters = []      # (x, y, radius px, rgb) light sources for night lighting/glare
-        self.hot_lamps = []
 
     def begin(self, rgb, temp):
         self.rgb = Image.fromarray(rgb, "RGB")
@@ -318,7 +317,7 @@ def compose(rng, world, cond):
 
     built = []
     for y, kind, x, s in items:
-        built.append((y, kind, x, s) + _build(rng, world, cond, kind, x, y, s, night))
+        built.append((y, kind, x, s, _build(rng, world, cond, kind, x, y, s, night)))
     if shadow:
         sx = rng.uniform(-1.2, 1.2)
         sy = rng.uniform(0.05, 0.35)
@@ -350,7 +349,8 @@ def compose(rng, world, cond):
 
 
 def _build(rng, world, cond, kind, x, y, s, night):
-    """Returns ([(prims, class id or None, info)],) for one placed thing."""
+    """Parts of one placed thing: [(prims, class id or None (not labelled), info)]. A ridden
+    bicycle has two parts, the bicycle and its rider (labelled as a person)."""
     th = world.th
     parts = []
     if kind == "person":
@@ -395,7 +395,6 @@ def _build(rng, world, cond, kind, x, y, s, night):
         parts.append((prims, None, None))
         if night or cond == "fog":
             world.emitters.append((head[0], y, rng.uniform(4, 9) * s, (255, 220, 160)))
-        world.hot_lamps.append(head)
     elif kind == "hot_blob":
         parts.append((S.hot_blob_prims(rng, th, x, y, s), None, None))
     elif kind == "vent":
@@ -417,7 +416,7 @@ def _build(rng, world, cond, kind, x, y, s, night):
         parts.append((S.pole_prims(rng, th, x, y, s), None, None))
     elif kind == "fence":
         parts.append((S.fence_prims(rng, th, x, y, s), None, None))
-    return (parts,)
+    return parts
 
 
 def _crossover(rng, world, look, x, y):

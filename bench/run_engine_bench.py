@@ -149,14 +149,15 @@ def efficiency_line(results, a):
             f"the machine; GFLOPs = 2 x MACs of Conv/MatMul from the ONNX graph): " + "; ".join(parts) + ".")
 
 
-def write_section(section):
-    block = f"{START}\n{section}\n{END}"
+def write_section(section, start=START, end=END):
+    """Replaces the block between the markers in BENCHMARKS.md (other benches pass their own markers)."""
+    block = f"{start}\n{section}\n{end}"
     text = BENCHMARKS.read_text() if BENCHMARKS.exists() else (
         "# Benchmarks\n\nSections between `<!-- ...:start -->` / `<!-- ...:end -->` markers are generated; "
         "rerun the command they name instead of editing them.\n\n")
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + block + rest.split(END, 1)[1]
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + block + rest.split(end, 1)[1]
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     BENCHMARKS.write_text(text)

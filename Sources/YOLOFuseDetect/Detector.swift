@@ -142,7 +142,8 @@ public final class Detector: Sendable {
         switch manifest.inputLayout {
         case .stacked, .single:
             let channels = manifest.inputLayout == .stacked ? 6 : 3
-            let tensor = Tensor(zeros: .float32, shape: Shape([batch, channels, height, width]))
+            // Every plane is written in full by the letterbox (image and padding).
+            let tensor = Tensor(uninitialized: .float32, shape: Shape([batch, channels, height, width]))
             for (index, frame) in frames.enumerated() {
                 let base = tensor.floatPointer() + index * channels * plane
                 let source = frame.rgb ?? frame.ir!
@@ -153,8 +154,8 @@ public final class Detector: Sendable {
             }
             feeds[session.inputs[0].name] = tensor
         case .separate:
-            let rgbTensor = Tensor(zeros: .float32, shape: Shape([batch, 3, height, width]))
-            let irTensor = Tensor(zeros: .float32, shape: Shape([batch, 3, height, width]))
+            let rgbTensor = Tensor(uninitialized: .float32, shape: Shape([batch, 3, height, width]))
+            let irTensor = Tensor(uninitialized: .float32, shape: Shape([batch, 3, height, width]))
             for (index, frame) in frames.enumerated() {
                 let rgb = frame.rgb!, ir = frame.ir!
                 let box = Letterbox(sourceWidth: rgb.width, sourceHeight: rgb.height, targetWidth: width, targetHeight: height)

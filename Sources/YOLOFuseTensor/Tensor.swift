@@ -11,6 +11,13 @@ public struct Tensor: Sendable, CustomStringConvertible {
         storage = TensorStorage(byteCount: shape.elementCount * dataType.byteWidth)
     }
 
+    /// A tensor whose bytes the caller writes in full before reading any (no zeroing pass).
+    public init(uninitialized dataType: DataType, shape: Shape) {
+        self.dataType = dataType
+        self.shape = shape
+        storage = TensorStorage(byteCount: shape.elementCount * dataType.byteWidth, zeroed: false)
+    }
+
     public init(dataType: DataType, shape: Shape, storage: TensorStorage) {
         precondition(storage.byteCount >= shape.elementCount * dataType.byteWidth, "storage too small for shape")
         self.dataType = dataType

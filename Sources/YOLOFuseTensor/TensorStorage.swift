@@ -9,11 +9,12 @@ public final class TensorStorage: @unchecked Sendable {
 
     public static let alignment = 64
 
-    public init(byteCount: Int) {
+    /// - Parameter zeroed: false for buffers the caller fills completely (skips a pass over the memory).
+    public init(byteCount: Int, zeroed: Bool = true) {
         self.byteCount = byteCount
         owned = true
         pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: Self.alignment)
-        pointer.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
+        if zeroed { pointer.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1)) }
     }
 
     /// A view of memory owned elsewhere (an engine's arena during one run); the owner keeps it alive.

@@ -27,6 +27,13 @@ public enum ImageCodec {
         }
     }
 
+    /// Width and height as decoding would return them at full scale (EXIF rotation applied), from headers only.
+    public static func uprightSize(_ data: Data, name: String) throws -> (width: Int, height: Int) {
+        let (format, width, height) = try probe(data, name: name)
+        let turned = format == .jpeg && data.withUnsafeBytes { ExifOrientation.read(jpeg: $0).rawValue >= 5 }
+        return turned ? (height, width) : (width, height)
+    }
+
     /// Decodes a JPEG or PNG, applying EXIF orientation. `atLeast` allows JPEG DCT scaling down to that size.
     public static func decode(_ data: Data, name: String, limits: Limits = Limits(), atLeast: (width: Int, height: Int)? = nil) throws -> Image {
         let (format, width, height) = try probe(data, name: name)

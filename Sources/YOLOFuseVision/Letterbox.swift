@@ -124,26 +124,33 @@ extension Letterbox {
         let pad = Float(Self.padValue) / 255
         for plane in 0..<outputPlanes { (planes + plane * planeSize).update(repeating: pad, count: planeSize) }
         let sx = Double(sourceWidth) / Double(resizedWidth), sy = Double(sourceHeight) / Double(resizedHeight)
+        let (irWidth, irHeight) = (ir.width, ir.height)
+        let maxX = Float(irWidth - 1), maxY = Float(irHeight - 1)
         ir.pixels.withUnsafeBufferPointer { src in
             for v in 0..<resizedHeight {
                 let y = (Double(v) + 0.5) * sy - 0.5
+                // Along a row the numerators and the denominator change linearly with u: step them.
+                let x0 = 0.5 * sx - 0.5
+                var nx = inverse[0] * x0 + inverse[1] * y + inverse[2], ny = inverse[3] * x0 + inverse[4] * y + inverse[5]
+                var nw = inverse[6] * x0 + inverse[7] * y + inverse[8]
+                let dx = inverse[0] * sx, dy = inverse[3] * sx, dw = inverse[6] * sx
+                let rowStart = (top + v) * width + left
                 for u in 0..<resizedWidth {
-                    let x = (Double(u) + 0.5) * sx - 0.5
-                    let w = inverse[6] * x + inverse[7] * y + inverse[8]
-                    let irX = (inverse[0] * x + inverse[1] * y + inverse[2]) / w, irY = (inverse[3] * x + inverse[4] * y + inverse[5]) / w
-                    let out = (top + v) * width + left + u
+                    let irX = Float(nx / nw), irY = Float(ny / nw)
+                    nx += dx; ny += dy; nw += dw
+                    let out = rowStart + u
                     // Outside the IR camera's view reads as cold (0), as a full-frame warp would leave it.
-                    guard irX >= 0, irY >= 0, irX <= Double(ir.width - 1), irY <= Double(ir.height - 1) else {
+                    guard irX >= 0, irY >= 0, irX <= maxX, irY <= maxY else {
                         for plane in 0..<outputPlanes { planes[plane * planeSize + out] = 0 }
                         continue
                     }
                     let x0 = Int(irX), y0 = Int(irY)
-                    let x1 = min(x0 + 1, ir.width - 1), y1 = min(y0 + 1, ir.height - 1)
-                    let ax = Float(irX - Double(x0)), ay = Float(irY - Double(y0))
+                    let x1 = min(x0 + 1, irWidth - 1), y1 = min(y0 + 1, irHeight - 1)
+                    let ax = irX - Float(x0), ay = irY - Float(y0)
                     for plane in 0..<outputPlanes {
                         let c = channels == 1 ? 0 : plane
-                        let p00 = Float(src[(y0 * ir.width + x0) * channels + c]), p01 = Float(src[(y0 * ir.width + x1) * channels + c])
-                        let p10 = Float(src[(y1 * ir.width + x0) * channels + c]), p11 = Float(src[(y1 * ir.width + x1) * channels + c])
+                        let p00 = Float(src[(y0 * irWidth + x0) * channels + c]), p01 = Float(src[(y0 * irWidth + x1) * channels + c])
+                        let p10 = Float(src[(y1 * irWidth + x0) * channels + c]), p11 = Float(src[(y1 * irWidth + x1) * channels + c])
                         let value = (p00 + (p01 - p00) * ax) * (1 - ay) + (p10 + (p11 - p10) * ax) * ay
                         planes[plane * planeSize + out] = value.rounded() * (1 / 255)
                     }

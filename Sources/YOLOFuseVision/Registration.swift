@@ -21,6 +21,17 @@ public struct Registration: Sendable, Equatable, Codable {
         if values.count == 6 { try self.init(affine: values) } else { try self.init(homography: values) }
     }
 
+    /// The same mapping for images resampled by these factors (IR by `source`, RGB by `destination`).
+    public func scaled(source: Double, destination: Double) throws -> Registration {
+        let m = matrix
+        // diag(d, d, 1) * M * diag(1/s, 1/s, 1)
+        return try Registration(homography: [
+            m[0] * destination / source, m[1] * destination / source, m[2] * destination,
+            m[3] * destination / source, m[4] * destination / source, m[5] * destination,
+            m[6] / source, m[7] / source, m[8],
+        ])
+    }
+
     public func inverse() -> [Double]? {
         let m = matrix
         let det = m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6])

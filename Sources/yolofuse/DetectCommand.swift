@@ -104,18 +104,11 @@ struct DetectCommand: AsyncParsableCommand {
                 .run(detector: detector, options: options, executor: engine.executor)
             return
         }
-        let decodeStart = ContinuousClock.now
-        let target = inputSize
-        let rgbImage = try rgb.map { try ImageCodec.read(URL(fileURLWithPath: $0), atLeast: target) }
-        let irImage = try ir.map { try ImageCodec.read(URL(fileURLWithPath: $0)) }
-        let decodeMs = (ContinuousClock.now - decodeStart).seconds * 1000
-        var result = try await detector.detect([DetectionInput(rgb: rgbImage, ir: irImage)], options: options)[0]
-        result.timings.decodeMs = decodeMs
-        if let rgbImage, let rgbPath = rgb, let original = try? ImageCodec.read(URL(fileURLWithPath: rgbPath)), original.width != rgbImage.width {
-            // Decoded at a reduced DCT scale: report boxes in the file's own pixels.
-            result = result.rescaled(toWidth: original.width, height: original.height)
-        }
+        let files = try [rgb, ir].map { path in try path.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } }
+        let results = try await detectEncoded(detector, [EncodedPair(rgb: files[0], ir: files[1], rgbName: rgb ?? "rgb", irName: ir ?? "ir")], options: options)[0]
+        var result = results
         if let out {
+            let irImage = try ir.map { try ImageCodec.read(URL(fileURLWithPath: $0)) }
             let base = try rgb.map { try ImageCodec.read(URL(fileURLWithPath: $0)) } ?? irImage!.toRGB()
             let irView = sideBySide ? irImage : nil
             try ImageCodec.encodeJPEG(Annotator.annotate(base, with: result.detections, ir: irView), quality: 90)
@@ -139,13 +132,12 @@ struct DetectCommand: AsyncParsableCommand {
         let needsIR = detector.needsIR
         var progress = ProgressBar(total: dataset.pairs.count, quiet: json)
         for chunk in Swift.stride(from: 0, to: dataset.pairs.count, by: batch).map({ Array(dataset.pairs[$0..<min($0 + batch, dataset.pairs.count)]) }) {
-            let inputs = try chunk.map { pair -> DetectionInput in
+            let encoded = try chunk.map { pair -> EncodedPair in
                 guard !needsIR || pair.ir != nil else { throw ValidationError("\(pair.name): no IR image in imagesIR/") }
-                let rgbImage = detector.needsRGB ? try ImageCodec.read(pair.rgb) : nil
-                let irImage = needsIR ? try ImageCodec.read(pair.ir!) : nil
-                return DetectionInput(rgb: rgbImage, ir: irImage)
+                return EncodedPair(rgb: detector.needsRGB ? try Data(contentsOf: pair.rgb) : nil, ir: needsIR ? try Data(contentsOf: pair.ir!) : nil,
+                                   rgbName: pair.rgb.path, irName: pair.ir?.path ?? "ir")
             }
-            let results = try await detector.detect(inputs, options: options)
+            let results = try await detectEncoded(detector, encoded, options: options)
             for (pair, result) in zip(chunk, results) {
                 if json { print(try ResultJSON.encode(result, model: flags.model ?? "default", name: pair.name)) }
                 if let saveLabels {
@@ -159,18 +151,18 @@ struct DetectCommand: AsyncParsableCommand {
     }
 }
 
-extension DetectionResult {
-    /// The same detections for the image at another resolution (after DCT-scaled decoding).
-    func rescaled(toWidth width: Int, height: Int) -> DetectionResult {
-        let sx = Double(width) / Double(imageWidth), sy = Double(height) / Double(imageHeight)
-        var copy = self
-        copy.imageWidth = width
-        copy.imageHeight = height
-        copy.detections = detections.map { d in
-            var scaled = d
-            scaled.box = BoundingBox(x1: d.box.x1 * sx, y1: d.box.y1 * sy, x2: d.box.x2 * sx, y2: d.box.y2 * sy)
-            return scaled
-        }
-        return copy
+/// Detects on encoded pairs: a single model decodes at the scale it needs; decision-level fusion decodes fully.
+func detectEncoded(_ detector: any PairDetector, _ pairs: [EncodedPair], options: DetectionOptions) async throws -> [DetectionResult] {
+    if let single = detector as? Detector { return try await single.detect(pairs, options: options) }
+    let start = ContinuousClock.now
+    let inputs = try pairs.map { pair in
+        DetectionInput(rgb: try pair.rgb.map { try ImageCodec.decode($0, name: pair.rgbName) },
+                       ir: try pair.ir.map { try ImageCodec.decode($0, name: pair.irName) })
+    }
+    let decodeMs = (ContinuousClock.now - start).seconds * 1000 / Double(max(pairs.count, 1))
+    return try await detector.detect(inputs, options: options).map { result in
+        var timed = result
+        timed.timings.decodeMs = decodeMs
+        return timed
     }
 }

@@ -113,4 +113,22 @@ struct DetectorTests {
         #expect(beside.width == rgb.width * 2 && beside.height == rgb.height)
         #expect(try ImageCodec.decode(try ImageCodec.encodeJPEG(beside), name: "a.jpg").width == beside.width)
     }
+
+    @Test func encodedLargeFramesAreDecodedSmallerAndReportedInFullPixels() async throws {
+        let detector = try await Detector.load(Support.fixture("models/mid_t_op18_dyn.onnx"), engine: Support.engine)
+        let rgb = try ImageCodec.read(rgbPath), ir = try ImageCodec.read(irPath)
+        // The scene at 4x its size: DCT scaling decodes it at 1/4 (800x600 still covers the 320 input).
+        let large = rgb.resized(width: 3200, height: 2400)
+        let encoded = EncodedPair(rgb: try ImageCodec.encodeJPEG(large, quality: 95), ir: try Data(contentsOf: irPath))
+        let result = try await detector.detect([encoded], options: DetectionOptions(confidence: 0.5))[0]
+        #expect(result.imageWidth == 3200 && result.imageHeight == 2400)
+        #expect(result.timings.decodeMs > 0)
+        let reference = try await detector.detect(DetectionInput(rgb: rgb, ir: ir), options: DetectionOptions(confidence: 0.5))
+        try #require(!reference.detections.isEmpty)
+        // Boxes land where the 800x600 frame's boxes land, times 4 (allowing for the two JPEG generations).
+        for expected in reference.detections where expected.score > 0.6 {
+            let scaled = BoundingBox(x1: expected.box.x1 * 4, y1: expected.box.y1 * 4, x2: expected.box.x2 * 4, y2: expected.box.y2 * 4)
+            #expect(result.detections.contains { $0.classId == expected.classId && $0.box.iou(scaled) > 0.9 })
+        }
+    }
 }

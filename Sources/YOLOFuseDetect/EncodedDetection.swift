@@ -29,7 +29,7 @@ extension Detector {
                 func decode(_ data: Data?, _ name: String) throws -> (Image, (Int, Int), Double)? {
                     guard let data else { return nil }
                     let full = try ImageCodec.uprightSize(data, name: name)
-                    let image = try ImageCodec.decode(data, name: name, limits: limits, atLeast: target)
+                    let image = try ImageCodec.decode(data, name: name, limits: limits, fitting: target)
                     return (image, full, Double(image.width) / Double(full.0))
                 }
                 let rgb = try decode(pair.rgb, pair.rgbName), ir = try decode(pair.ir, pair.irName)

@@ -34,8 +34,9 @@ public enum ImageCodec {
         return turned ? (height, width) : (width, height)
     }
 
-    /// Decodes a JPEG or PNG, applying EXIF orientation. `atLeast` allows JPEG DCT scaling down to that size.
-    public static func decode(_ data: Data, name: String, limits: Limits = Limits(), atLeast: (width: Int, height: Int)? = nil) throws -> Image {
+    /// Decodes a JPEG or PNG, applying EXIF orientation. With `fitting` (a model's input size), large JPEGs are
+    /// decoded at a reduced DCT scale that still covers what a letterbox of that size takes.
+    public static func decode(_ data: Data, name: String, limits: Limits = Limits(), fitting: (width: Int, height: Int)? = nil) throws -> Image {
         let (format, width, height) = try probe(data, name: name)
         guard width > 0, height > 0 else { throw ImageError("\(name): the image has no pixels (\(width)x\(height))") }
         guard width * height <= limits.maxPixels else {
@@ -48,16 +49,16 @@ public enum ImageCodec {
             case .jpeg:
                 let orientation = ExifOrientation.read(jpeg: bytes)
                 // Scale against the upright size: a rotated image swaps which side must stay large.
-                let target = atLeast.map { orientation.rawValue >= 5 ? (width: $0.height, height: $0.width) : $0 }
-                return orientation.apply(to: try JPEGCodec.decode(bytes, name: name, atLeast: target))
+                let target = fitting.map { orientation.rawValue >= 5 ? (width: $0.height, height: $0.width) : $0 }
+                return orientation.apply(to: try JPEGCodec.decode(bytes, name: name, fitting: target))
             }
         }
     }
 
-    public static func read(_ url: URL, limits: Limits = Limits(), atLeast: (width: Int, height: Int)? = nil) throws -> Image {
+    public static func read(_ url: URL, limits: Limits = Limits(), fitting: (width: Int, height: Int)? = nil) throws -> Image {
         let data: Data
         do { data = try Data(contentsOf: url) } catch { throw ImageError("\(url.path): cannot read the file") }
-        return try decode(data, name: url.path, limits: limits, atLeast: atLeast)
+        return try decode(data, name: url.path, limits: limits, fitting: fitting)
     }
 
     public static func encodeJPEG(_ image: Image, quality: Int = 90) throws -> Data { Data(try JPEGCodec.encode(image, quality: quality)) }

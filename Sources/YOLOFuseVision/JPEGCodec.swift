@@ -21,20 +21,24 @@ enum JPEGCodec {
         return (Int(width), Int(height), colorspace == Int32(TJCS_GRAY.rawValue))
     }
 
-    /// Decodes the whole file. With `atLeast`, large images are decoded at the smallest DCT scale (1/2, 1/4,
-    /// 1/8, ...) that still covers that many pixels in both directions: far less work for camera-sized frames.
-    static func decode(_ bytes: UnsafeRawBufferPointer, name: String, atLeast: (width: Int, height: Int)?) throws -> Image {
+    /// Decodes the whole file. With `fitting`, large images are decoded at the smallest DCT scale (1/2, 1/4,
+    /// 1/8, ...) that still has every pixel a letterbox of that size takes from the full image: far less work for
+    /// camera-sized frames, and no loss in what the model sees.
+    static func decode(_ bytes: UnsafeRawBufferPointer, name: String, fitting: (width: Int, height: Int)?) throws -> Image {
         let (width, height, gray) = try header(bytes, name: name)
         guard let handle = tjInitDecompress() else { throw ImageError("\(name): cannot start the JPEG decoder") }
         defer { tjDestroy(handle) }
         var scaledWidth = width, scaledHeight = height
-        if let atLeast {
+        if let fitting {
+            // The letterbox scales the image by this; any decode at least this large loses nothing.
+            let needed = min(Double(fitting.width) / Double(width), Double(fitting.height) / Double(height))
             var count: Int32 = 0
-            if let factors = tjGetScalingFactors(&count) {
+            if needed < 1, let factors = tjGetScalingFactors(&count) {
                 for factor in UnsafeBufferPointer(start: factors, count: Int(count)) where factor.num < factor.denom {
+                    guard Double(factor.num) / Double(factor.denom) >= needed else { continue }
                     let w = (width * Int(factor.num) + Int(factor.denom) - 1) / Int(factor.denom)
                     let h = (height * Int(factor.num) + Int(factor.denom) - 1) / Int(factor.denom)
-                    if w >= atLeast.width && h >= atLeast.height && w * h < scaledWidth * scaledHeight {
+                    if w * h < scaledWidth * scaledHeight {
                         scaledWidth = w
                         scaledHeight = h
                     }

@@ -86,7 +86,7 @@ public struct Letterbox: Sendable, Equatable {
                 let w = tap.weight
                 for i in 0..<rowLength {
                     // Rounded to 8 bits like the reference's uint8 resize, then scaled.
-                    blended[i] = (upper[i] + (lower[i] - upper[i]) * w).rounded() * (1 / 255)
+                    blended[i] = roundedLevel(upper[i] + (lower[i] - upper[i]) * w)
                 }
                 let outRow = (top + y) * width + left
                 for plane in 0..<outputPlanes {
@@ -152,10 +152,17 @@ extension Letterbox {
                         let p00 = Float(src[(y0 * irWidth + x0) * channels + c]), p01 = Float(src[(y0 * irWidth + x1) * channels + c])
                         let p10 = Float(src[(y1 * irWidth + x0) * channels + c]), p11 = Float(src[(y1 * irWidth + x1) * channels + c])
                         let value = (p00 + (p01 - p00) * ax) * (1 - ay) + (p10 + (p11 - p10) * ax) * ay
-                        planes[plane * planeSize + out] = value.rounded() * (1 / 255)
+                        planes[plane * planeSize + out] = roundedLevel(value)
                     }
                 }
             }
         }
     }
+}
+
+/// An interpolated 0...255 value rounded half up to a whole level (OpenCV's fixed-point resize rounds so), then
+/// scaled to 0...1. Truncating `v + 0.5` is exact for non-negative values and avoids a libm call per sample.
+@inline(__always)
+func roundedLevel(_ value: Float) -> Float {
+    Float(Int32(value + 0.5)) * (1 / 255)
 }

@@ -125,10 +125,11 @@ struct DetectorTests {
         #expect(result.timings.decodeMs > 0)
         let reference = try await detector.detect(DetectionInput(rgb: rgb, ir: ir), options: DetectionOptions(confidence: 0.5))
         try #require(!reference.detections.isEmpty)
-        // Boxes land where the 800x600 frame's boxes land, times 4 (allowing for the two JPEG generations).
+        // Boxes land where the 800x600 frame's boxes land, times 4 (allowing for the two JPEG generations and the
+        // DCT-scaled decode, which averages where a plain resize samples).
         for expected in reference.detections where expected.score > 0.6 {
             let scaled = BoundingBox(x1: expected.box.x1 * 4, y1: expected.box.y1 * 4, x2: expected.box.x2 * 4, y2: expected.box.y2 * 4)
-            #expect(result.detections.contains { $0.classId == expected.classId && $0.box.iou(scaled) > 0.9 })
+            #expect(result.detections.contains { $0.classId == expected.classId && $0.box.iou(scaled) > 0.7 })
         }
     }
 }

@@ -28,10 +28,14 @@ import YOLOFuseVision
         }
     }
 
-    @Test func dctScalingKeepsAtLeastTheRequestedSize() throws {
-        let data = try ImageCodec.encodeJPEG(Support.pattern(width: 1600, height: 1200, format: .rgb))
-        let scaled = try ImageCodec.decode(data, name: "x", atLeast: (640, 480))
-        #expect(scaled.width >= 640 && scaled.height >= 480 && scaled.width < 1600)
+    @Test func dctScalingKeepsWhatTheLetterboxTakes() throws {
+        // 1920x1080 into a 640x640 letterbox is scaled by 1/3: the 3/8-scale decode (720x405) loses nothing.
+        let data = try ImageCodec.encodeJPEG(Support.pattern(width: 1920, height: 1080, format: .rgb))
+        let scaled = try ImageCodec.decode(data, name: "x", fitting: (640, 640))
+        #expect(scaled.width == 720 && scaled.height == 405)
+        // A frame smaller than the model input is decoded whole.
+        let small = try ImageCodec.encodeJPEG(Support.pattern(width: 320, height: 200, format: .rgb))
+        #expect(try ImageCodec.decode(small, name: "y", fitting: (640, 640)).width == 320)
     }
 
     @Test(arguments: ["jpeg", "png"])

@@ -57,9 +57,17 @@ public final class Detector: Sendable {
     public func detect(_ inputs: [DetectionInput], options: DetectionOptions = DetectionOptions()) async throws -> [DetectionResult] {
         guard !inputs.isEmpty else { return [] }
         try options.validate(classCount: manifest.classCount)
-        let prepared = try await executor.run(threads: 1) { [self] in try preprocess(inputs, options: options) }
+        let start = ContinuousClock.now
+        var prepared = try preprocess(inputs, options: options)
+        // Each image is letterboxed by its own single-core job (RGB and IR of a pair on two cores at once).
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for job in prepared.renderJobs { group.addTask { [executor] in try await executor.run(threads: 1, job) } }
+            try await group.waitForAll()
+        }
+        prepared.milliseconds = (ContinuousClock.now - start).milliseconds
+        let ready = prepared
         let inferenceStart = ContinuousClock.now
-        let outputs = try await session.run(prepared.feeds)
+        let outputs = try await session.run(ready.feeds)
         let inferenceMs = (ContinuousClock.now - inferenceStart).milliseconds
         guard let output = outputs[session.outputs[0].name], output.shape.rank == 3,
               output.shape.dims[0] == inputs.count, output.shape.dims[1] == 4 + manifest.classCount else {
@@ -67,7 +75,7 @@ public final class Detector: Sendable {
         }
         return try await executor.run(threads: 1) { [self] in
             let start = ContinuousClock.now
-            var results = prepared.letterboxes.enumerated().map { index, letterbox in
+            var results = ready.letterboxes.enumerated().map { index, letterbox in
                 DetectionResult(imageWidth: letterbox.sourceWidth, imageHeight: letterbox.sourceHeight,
                                 detections: DetectionHead.decode(output, image: index, letterbox: letterbox, classNames: manifest.classNames, options: options),
                                 timings: StageTimings())
@@ -75,7 +83,7 @@ public final class Detector: Sendable {
             // Batch-wide stages are shared out per image.
             let postprocessMs = (ContinuousClock.now - start).milliseconds / Double(inputs.count)
             for index in results.indices {
-                results[index].timings = StageTimings(preprocessMs: prepared.milliseconds / Double(inputs.count),
+                results[index].timings = StageTimings(preprocessMs: ready.milliseconds / Double(inputs.count),
                                                       inferenceMs: inferenceMs / Double(inputs.count), postprocessMs: postprocessMs)
             }
             return results
@@ -103,11 +111,13 @@ public final class Detector: Sendable {
     struct Prepared: Sendable {
         var feeds: [String: Tensor]
         var letterboxes: [Letterbox]
-        var milliseconds: Double
+        /// Writes of the images into `feeds`, each into its own planes; run them, in any order, before inference.
+        var renderJobs: [@Sendable () -> Void]
+        var milliseconds: Double = 0
     }
 
+    /// Checks and pairs the inputs and lays out the model's input tensors; the pixel work is returned as jobs.
     func preprocess(_ inputs: [DetectionInput], options: DetectionOptions) throws -> Prepared {
-        let start = ContinuousClock.now
         // Pair and check every input first: the frame boxes are measured on the RGB frame.
         let frames: [(rgb: Image?, ir: Image?)] = try inputs.enumerated().map { index, input in
             let label = inputs.count > 1 ? "pair \(index): " : ""
@@ -137,20 +147,25 @@ public final class Detector: Sendable {
         let (width, height) = inputSize(for: sizes)
         let plane = width * height
         let batch = inputs.count
+        let registration = options.registration
         var letterboxes: [Letterbox] = []
         var feeds: [String: Tensor] = [:]
+        var jobs: [@Sendable () -> Void] = []
+        // Every plane is written in full by the letterbox (image and padding), so the tensors start uninitialised.
         switch manifest.inputLayout {
         case .stacked, .single:
             let channels = manifest.inputLayout == .stacked ? 6 : 3
-            // Every plane is written in full by the letterbox (image and padding).
             let tensor = Tensor(uninitialized: .float32, shape: Shape([batch, channels, height, width]))
             for (index, frame) in frames.enumerated() {
-                let base = tensor.floatPointer() + index * channels * plane
+                let base = index * channels * plane
                 let source = frame.rgb ?? frame.ir!
                 let box = Letterbox(sourceWidth: source.width, sourceHeight: source.height, targetWidth: width, targetHeight: height)
                 letterboxes.append(box)
-                if let rgb = frame.rgb { box.render(rgb, into: base) }
-                if let ir = frame.ir { renderIR(ir, box: box, registration: frame.rgb == nil ? nil : options.registration, into: base + (frame.rgb == nil ? 0 : 3 * plane)) }
+                if let rgb = frame.rgb { jobs.append { box.render(rgb, into: tensor.floatPointer() + base) } }
+                if let ir = frame.ir {
+                    let offset = base + (frame.rgb == nil ? 0 : 3 * plane), through = frame.rgb == nil ? nil : registration
+                    jobs.append { renderIR(ir, box: box, registration: through, into: tensor.floatPointer() + offset) }
+                }
             }
             feeds[session.inputs[0].name] = tensor
         case .separate:
@@ -160,12 +175,12 @@ public final class Detector: Sendable {
                 let rgb = frame.rgb!, ir = frame.ir!
                 let box = Letterbox(sourceWidth: rgb.width, sourceHeight: rgb.height, targetWidth: width, targetHeight: height)
                 letterboxes.append(box)
-                box.render(rgb, into: rgbTensor.floatPointer() + index * 3 * plane)
-                renderIR(ir, box: box, registration: options.registration, into: irTensor.floatPointer() + index * 3 * plane)
+                jobs.append { box.render(rgb, into: rgbTensor.floatPointer() + index * 3 * plane) }
+                jobs.append { renderIR(ir, box: box, registration: registration, into: irTensor.floatPointer() + index * 3 * plane) }
             }
             feeds = ["rgb": rgbTensor, "ir": irTensor]
         }
-        return Prepared(feeds: feeds, letterboxes: letterboxes, milliseconds: (ContinuousClock.now - start).milliseconds)
+        return Prepared(feeds: feeds, letterboxes: letterboxes, renderJobs: jobs)
     }
 }
 

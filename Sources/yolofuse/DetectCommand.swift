@@ -13,6 +13,8 @@ struct DetectionFlags: ParsableArguments {
     @Option(name: .customLong("max-det"), help: "Most detections per image.") var maxDetections: Int = 300
     @Option(help: "IR-to-RGB registration: 6 (affine) or 9 (homography) comma-separated numbers, row-major.")
     var registration: String?
+    @Option(help: "A named camera pair whose registration is in --cameras.") var camera: String?
+    @Option(help: "JSON file of named cameras and their registrations.") var cameras: String = "cameras.json"
     @Option(name: .customLong("model-ir"), help: "Decision-level fusion: an IR model to fuse with the RGB model given as --model.")
     var modelIR: String?
     @Option(help: "Decision-level fusion method: wbf or nms.") var fusion: String = "wbf"
@@ -28,9 +30,15 @@ struct DetectionFlags: ParsableArguments {
                 return id
             })
         }
-        let matrix = try registration.map { text in
+        if registration != nil && camera != nil { throw ValidationError("give --registration or --camera, not both") }
+        var matrix = try registration.map { text in
             let values = text.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
             do { return try Registration(values: values) } catch { throw ValidationError("--registration: \(error)") }
+        }
+        if let camera {
+            do { matrix = try CameraRegistry(contentsOf: URL(fileURLWithPath: cameras)).registration(for: camera) } catch {
+                throw ValidationError("--camera: \(error)")
+            }
         }
         return DetectionOptions(confidence: conf, iou: iou, classes: classIds, maxDetections: maxDetections, registration: matrix)
     }

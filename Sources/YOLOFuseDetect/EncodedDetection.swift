@@ -23,20 +23,33 @@ extension Detector {
     public func detect(_ pairs: [EncodedPair], options: DetectionOptions = DetectionOptions(),
                        limits: ImageCodec.Limits = ImageCodec.Limits()) async throws -> [DetectionResult] {
         let target = (width: manifest.inputWidth, height: manifest.inputHeight)
-        let decoded = try await executor.run(threads: 1) {
-            let start = ContinuousClock.now
-            let frames = try pairs.map { pair -> (input: DetectionInput, rgbFull: (Int, Int)?, rgbScale: Double, irScale: Double) in
-                func decode(_ data: Data?, _ name: String) throws -> (Image, (Int, Int), Double)? {
-                    guard let data else { return nil }
-                    let full = try ImageCodec.uprightSize(data, name: name)
-                    let image = try ImageCodec.decode(data, name: name, limits: limits, fitting: target)
-                    return (image, full, Double(image.width) / Double(full.0))
+        typealias Decoded = (image: Image, full: (width: Int, height: Int), scale: Double)
+        // Every image is decoded by its own single-core job: RGB and IR of a pair on two cores at once.
+        let start = ContinuousClock.now
+        let images = try await withThrowingTaskGroup(of: (Int, Decoded?).self) { group in
+            for (index, pair) in pairs.enumerated() {
+                for (slot, data, name) in [(0, pair.rgb, pair.rgbName), (1, pair.ir, pair.irName)] {
+                    group.addTask { [executor] in
+                        guard let data else { return (2 * index + slot, nil) }
+                        let decoded = try await executor.run(threads: 1) { () throws -> Decoded in
+                            let full = try ImageCodec.uprightSize(data, name: name)
+                            let image = try ImageCodec.decode(data, name: name, limits: limits, fitting: target)
+                            return (image, full, Double(image.width) / Double(full.width))
+                        }
+                        return (2 * index + slot, decoded)
+                    }
                 }
-                let rgb = try decode(pair.rgb, pair.rgbName), ir = try decode(pair.ir, pair.irName)
-                return (DetectionInput(rgb: rgb?.0, ir: ir?.0), rgb?.1, rgb?.2 ?? 1, ir?.2 ?? 1)
             }
-            return (frames, (ContinuousClock.now - start).milliseconds / Double(max(pairs.count, 1)))
+            var slots = [Decoded?](repeating: nil, count: 2 * pairs.count)
+            for try await (slot, decoded) in group { slots[slot] = decoded }
+            return slots
         }
+        let decodeMs = (ContinuousClock.now - start).milliseconds / Double(max(pairs.count, 1))
+        let frames = pairs.indices.map { index in
+            let rgb = images[2 * index], ir = images[2 * index + 1]
+            return (input: DetectionInput(rgb: rgb?.image, ir: ir?.image), rgbFull: rgb?.full, rgbScale: rgb?.scale ?? 1, irScale: ir?.scale ?? 1)
+        }
+        let decoded = (frames, decodeMs)
         var perPairOptions = options
         if let registration = options.registration, decoded.0.contains(where: { $0.rgbScale != 1 || $0.irScale != 1 }) {
             // The registration maps full-resolution IR pixels to full-resolution RGB pixels: rescale it for the
@@ -47,7 +60,7 @@ extension Detector {
         var results = try await detect(decoded.0.map(\.input), options: perPairOptions)
         for index in results.indices {
             results[index].timings.decodeMs = decoded.1
-            if let (width, height) = decoded.0[index].rgbFull, width != results[index].imageWidth {
+            if let (width, height) = decoded.0[index].rgbFull.map({ ($0.width, $0.height) }), width != results[index].imageWidth {
                 results[index] = results[index].rescaled(toWidth: width, height: height)
             }
         }

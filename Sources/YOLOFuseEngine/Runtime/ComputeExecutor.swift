@@ -6,6 +6,8 @@ public import Foundation
 ///
 /// Jobs say how many cores they use (a whole-batch run uses them all; a per-image run of a split batch uses
 /// one). Jobs start in arrival order, each once enough cores are free, so the machine is never oversubscribed.
+/// Multi-core jobs always run on the first worker: OpenMP keeps a team of threads per calling thread, spinning
+/// for a while after each parallel region, and two workers' teams would fight over the same cores.
 public final class ComputeExecutor: Sendable {
     public let cores: Int
     private let queue: JobQueue
@@ -16,7 +18,7 @@ public final class ComputeExecutor: Sendable {
         for index in 0..<self.cores {
             let thread = Thread { [queue] in
                 var teamSize: Int32 = 0
-                while let job = queue.next() {
+                while let job = queue.next(worker: index) {
                     // The OpenMP team size is per calling thread; set it only when it changes.
                     if teamSize != Int32(job.threads) { teamSize = Int32(job.threads); omp_set_num_threads(teamSize) }
                     job.body()
@@ -66,12 +68,13 @@ private final class JobQueue: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// The next job, once the cores it needs are free; nil when closed and drained.
-    func next() -> Job? {
+    /// The next job this worker may run, once the cores it needs are free; nil when closed and drained.
+    /// Only worker 0 takes multi-core jobs.
+    func next(worker: Int) -> Job? {
         condition.lock()
         defer { condition.unlock() }
         while !closed || head < jobs.count {
-            if head < jobs.count && jobs[head].threads <= freeCores {
+            if head < jobs.count && jobs[head].threads <= freeCores && (worker == 0 || jobs[head].threads == 1) {
                 let job = jobs[head]
                 head += 1
                 if head > 1024 { jobs.removeFirst(head); head = 0 }

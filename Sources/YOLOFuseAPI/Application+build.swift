@@ -2,6 +2,7 @@ public import Foundation
 public import Hummingbird
 import Logging
 import OpenAPIHummingbird
+import Prometheus
 import YOLOFuseDetect
 public import YOLOFuseEngine
 
@@ -13,13 +14,20 @@ public func buildApplication(_ configuration: ServerConfiguration, engine: Engin
     let engine = engine ?? Engine(configuration: configuration.engine)
     let detector = try await Detector.load(configuration.modelURL, engine: engine)
     let modelName = configuration.modelURL.deletingPathExtension().lastPathComponent
+    let metrics = ServiceMetrics()
+    metrics.setModelsResident(1)
     let router = Router()
+    router.middlewares.add(MetricsMiddleware(metrics: metrics))
     router.middlewares.add(RequestIDMiddleware())
     router.middlewares.add(ClientErrorMiddleware())
-    let service = DetectionService(detector: detector, modelName: modelName, configuration: configuration)
+    let service = DetectionService(detector: detector, modelName: modelName, configuration: configuration, metrics: metrics)
     try service.registerHandlers(on: router)
     // The contract itself, for clients and generators.
     let spec = try Data(contentsOf: Bundle.module.url(forResource: "openapi", withExtension: "yaml")!)
+    router.get("/metrics") { _, _ in
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))
+    }
     router.get("/openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(bytes: spec)))
     }

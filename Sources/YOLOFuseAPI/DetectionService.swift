@@ -10,6 +10,7 @@ struct DetectionService: APIProtocol {
     let detector: Detector
     let modelName: String
     let configuration: ServerConfiguration
+    let metrics: ServiceMetrics
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         .ok(.init(body: .json(.init(status: "alive"))))
@@ -29,6 +30,7 @@ struct DetectionService: APIProtocol {
             let pair = EncodedPair(rgb: form.rgb, ir: form.ir, rgbName: "rgb", irName: "ir")
             let result = try await detector.detect([pair], options: options,
                                                    limits: ImageCodec.Limits(maxPixels: configuration.maxImagePixels))[0]
+            metrics.recordInference(.microseconds(Int64(result.timings.inferenceMs * 1000)), images: 1)
             let elapsed = (ContinuousClock.now - started)
             let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
             return .ok(.init(

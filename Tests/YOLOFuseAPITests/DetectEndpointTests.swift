@@ -108,8 +108,16 @@ struct DetectEndpointTests {
             try await client.execute(uri: "/v1/detect", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "{}")) { response in
                 #expect((400..<500).contains(Int(response.status.code)))
             }
-            // The server is still fine afterwards.
+            // The server is still fine afterwards, and counted all of it by route template and status.
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/no/such/path/123", method: .get) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"yolofuse_http_requests_total{route="/v1/detect",method="POST",status="413"} 1"#))
+                #expect(text.contains(#"status="400""#))
+                #expect(text.contains("yolofuse_models_resident_count 1"))
+                #expect(!text.contains("/no/such/path"))
+            }
         }
     }
 }

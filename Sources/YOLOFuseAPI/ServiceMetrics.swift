@@ -1,0 +1,53 @@
+import Hummingbird
+import Prometheus
+
+/// Prometheus metrics of one server. Labels are bounded: the route template, method and status, never tenant
+/// or request ids (billing-grade usage belongs in the database, not here).
+final class ServiceMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+
+    static let latencyBuckets: [Duration] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].map { .milliseconds($0) }
+
+    func recordRequest(route: String, method: String, status: Int, duration: Duration) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "yolofuse", metricName: "http_requests", unitName: "total", helpText: "HTTP requests answered"),
+            labels: [("route", route), ("method", method), ("status", String(status))]
+        ).increment()
+        registry.makeDurationHistogram(
+            descriptor: .init(namespace: "yolofuse", metricName: "http_request_duration", unitName: "seconds", helpText: "Time to answer an HTTP request"),
+            labels: [("route", route), ("method", method)], buckets: Self.latencyBuckets
+        ).record(duration)
+    }
+
+    func recordInference(_ duration: Duration, images: Int) {
+        registry.makeDurationHistogram(
+            descriptor: .init(namespace: "yolofuse", metricName: "inference_duration", unitName: "seconds", helpText: "Model run time per call"),
+            labels: [], buckets: Self.latencyBuckets
+        ).record(duration)
+        registry.makeValueHistogram(
+            descriptor: .init(namespace: "yolofuse", metricName: "batch", unitName: "images", helpText: "Images per model run"),
+            labels: [], buckets: [1, 2, 4, 8, 16, 32]
+        ).record(Double(images))
+    }
+
+    func setModelsResident(_ count: Int) {
+        registry.makeGauge(
+            descriptor: .init(namespace: "yolofuse", metricName: "models_resident", unitName: "count", helpText: "Models loaded in memory"),
+            labels: []
+        ).set(Double(count))
+    }
+}
+
+/// Times every request and counts it by route template, method and status.
+struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: ServiceMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response = try await next(request, context)
+        // Unmatched paths share one label value, so scanners cannot grow the label set.
+        metrics.recordRequest(route: context.endpointPath ?? "unmatched", method: request.method.rawValue,
+                              status: Int(response.status.code), duration: ContinuousClock.now - start)
+        return response
+    }
+}

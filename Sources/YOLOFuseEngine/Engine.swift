@@ -7,10 +7,10 @@ public final class Engine: Sendable {
         public var backend: BackendKind
         /// Cores the engine uses in all.
         public var threads: Int
-        /// Runs a batch as one image per core, all cores busy at once, instead of one whole-batch run over all
-        /// cores: faster for batches (no synchronisation inside small layers, activations stay in cache) and
-        /// smaller (one image's activations per core). Valid for models whose images do not interact, which
-        /// detectors are; outputs are checked to carry the batch first.
+        /// Runs a batch of large images as one image per core, all cores busy at once, instead of one
+        /// whole-batch run over all cores: faster there (no synchronisation inside layers, activations stay in
+        /// cache). Valid for models whose images do not interact, which detectors are; outputs are checked to
+        /// carry the batch first. Small images always run as a whole batch (see `Session.worthSplitting`).
         public var splitBatches: Bool
         /// Compiled input-shape plans each session keeps.
         public var plansPerSession: Int

@@ -19,11 +19,14 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Kernels: onednn (fast) or reference (plain Swift).")
     var backend: String = "onednn"
 
+    @Flag(inversion: .prefixedNo, help: "Run batches one image per core (else one whole-batch run over all cores).")
+    var splitBatches = true
+
     func makeEngine() throws -> Engine {
         guard let kind = BackendKind(rawValue: backend) else {
             throw ValidationError("unknown backend '\(backend)'; use onednn or reference")
         }
         guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
-        return Engine(configuration: .init(backend: kind, threads: threads))
+        return Engine(configuration: .init(backend: kind, threads: threads, splitBatches: splitBatches))
     }
 }

@@ -146,4 +146,20 @@ struct OpConformanceTests {
         let f = g.node("Flatten", [bias])[0]
         try await compare(g, outputs: [f])
     }
+
+    @Test func splitHalvesReadInPlaceByConcatenations() async throws {
+        // The C2f pattern: conv -> split -> concat of the halves with later convs; plus a concat that mixes a
+        // half with a planar tensor, which must copy the half out.
+        var g = GraphBuilder()
+        let x = g.input("x", [3, 5, 7, 9])
+        let plain = g.input("p", [3, 2, 7, 9])
+        let c = g.node("Conv", [x, g.weight("w", [10, 5, 3, 3])], ["pads": .ints([1, 1, 1, 1])])[0]
+        let halves = g.node("Split", [c, g.ints("sizes", [4, 6])], outputs: 2, ["axis": .int(1)])
+        let m = g.node("Conv", [halves[1], g.weight("w2", [6, 6, 3, 3])], ["pads": .ints([1, 1, 1, 1])])[0]
+        let joined = g.node("Concat", [halves[0], halves[1], m], ["axis": .int(1)])[0]
+        let out = g.node("Conv", [joined, g.weight("w3", [3, 16, 1, 1])])[0]
+        let mixed = g.node("Concat", [plain, halves[0]], ["axis": .int(1)])[0]
+        let flat = g.node("Reshape", [mixed, g.ints("shape", [3, -1])])[0]
+        try await compare(g, outputs: [out, flat])
+    }
 }

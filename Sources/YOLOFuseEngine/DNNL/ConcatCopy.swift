@@ -7,6 +7,17 @@ struct ConcatCopy {
     /// Bytes each input adds to a row, in input order.
     let chunkBytes: [Int]
     let rows: Int
+    /// Where each input's rows start and how far apart they are: a channel range of a wider NHWC tensor (a
+    /// split half that is only ever concatenated) is read in place instead of being copied out first.
+    var sourceOffsets: [Int]
+    var sourceRowBytes: [Int]
+
+    init(chunkBytes: [Int], rows: Int, sourceOffsets: [Int]? = nil, sourceRowBytes: [Int]? = nil) {
+        self.chunkBytes = chunkBytes
+        self.rows = rows
+        self.sourceOffsets = sourceOffsets ?? chunkBytes.map { _ in 0 }
+        self.sourceRowBytes = sourceRowBytes ?? chunkBytes
+    }
 
     var rowBytes: Int { chunkBytes.reduce(0, +) }
 
@@ -27,18 +38,19 @@ struct ConcatCopy {
     private func copyRows(_ range: Range<Int>, sources: [UnsafeRawPointer], destination: UnsafeMutableRawPointer) {
         let rowBytes = rowBytes
         var column = 0
-        for (source, chunk) in zip(sources, chunkBytes) {
+        for (index, chunk) in chunkBytes.enumerated() {
+            let source = sources[index] + sourceOffsets[index], stride = sourceRowBytes[index]
             if chunk % 4 == 0 && chunk <= 512 {
                 // Short runs (a pixel's channels): a plain float loop the compiler vectorises beats memcpy calls.
                 let floats = chunk / 4
                 for row in range {
-                    let from = (source + row * chunk).assumingMemoryBound(to: Float.self)
+                    let from = (source + row * stride).assumingMemoryBound(to: Float.self)
                     let to = (destination + row * rowBytes + column).assumingMemoryBound(to: Float.self)
                     for k in 0..<floats { to[k] = from[k] }
                 }
             } else {
                 for row in range {
-                    (destination + row * rowBytes + column).copyMemory(from: source + row * chunk, byteCount: chunk)
+                    (destination + row * rowBytes + column).copyMemory(from: source + row * stride, byteCount: chunk)
                 }
             }
             column += chunk

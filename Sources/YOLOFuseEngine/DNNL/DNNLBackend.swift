@@ -60,6 +60,11 @@ struct DNNLCompiler {
     var producers: [String: Int] = [:]
     var syntheticCount = 0
     var preference: LayoutPreference
+    /// Split outputs left inside their NHWC parent (read in place by row copies): byte offset within a pixel's
+    /// channels, and the parent's bytes per pixel. Their `aliases` entry names the parent.
+    var channelViews: [String: (offset: Int, rowBytes: Int)] = [:]
+    /// How to copy such a view out after all, for a concatenation that ends up in another layout.
+    var viewSources: [String: (parent: dnnl_memory_desc_t, offsets: [Int], shape: Shape)] = [:]
 
     init(graph: SpecializedGraph) {
         preference = LayoutPreference(graph: graph)
@@ -264,7 +269,10 @@ struct DNNLCompiler {
         let layout: Layout = inputLayouts == [.nhwc] && outType.shape.rank == 4 ? .nhwc : preference.layout(for: node.outputs[0])
         let inputs = node.inputs.filter { !$0.isEmpty && types[$0]!.shape.elementCount > 0 }
         var ready: [String] = []
-        for name in inputs { ready.append(root(try ensure(name, layout))) }
+        for name in inputs {
+            if channelViews[name] != nil && layout != .nhwc { try materialize(name) }
+            ready.append(channelViews[name] != nil ? name : root(try ensure(name, layout)))
+        }
         let out = node.outputs[0]
         types[out] = outType
         layouts[out] = layout
@@ -275,7 +283,34 @@ struct DNNLCompiler {
         let chunks = inputs.map { name in
             physical[physicalAxis...].map { types[name]!.shape.dims[$0] }.reduce(1, *) * 4
         }
-        steps.append(.concat(ConcatCopy(chunkBytes: chunks, rows: rows), inputs: ready, output: out))
+        let offsets = inputs.map { channelViews[$0]?.offset ?? 0 }
+        let strides = zip(inputs, chunks).map { channelViews[$0.0]?.rowBytes ?? $0.1 }
+        steps.append(.concat(ConcatCopy(chunkBytes: chunks, rows: rows, sourceOffsets: offsets, sourceRowBytes: strides),
+                             inputs: ready.map(root), output: out))
+    }
+
+    /// Copies a channel view out into its own NHWC value (a concatenation in another layout reads it).
+    mutating func materialize(_ name: String) throws {
+        guard let view = viewSources[name] else { return }
+        let source = aliases[name]!
+        channelViews[name] = nil
+        viewSources[name] = nil
+        aliases[name] = nil
+        var parent = view.parent
+        var sub = dnnl_memory_desc_t()
+        try dnnlCheck(dnnl_memory_desc_init_submemory(&sub, &parent, view.shape.dims.map { Int64($0) }, view.offsets.map { Int64($0) }), "view for \(name)")
+        try addReorder(from: sub, source, to: try memoryDescriptor(view.shape, layout: .nhwc), name)
+    }
+
+    /// Whether every reader of `value` is a channel Concat of 4-D tensors (which reads channel ranges in place).
+    func isOnlyConcatenated(_ value: String) -> Bool {
+        guard !graph.outputs.contains(value) else { return false }
+        let readers = graph.nodes.enumerated().filter { $0.element.node.inputs.contains(value) }
+        return !readers.isEmpty && readers.allSatisfy { index, planned in
+            guard planned.node.opType == "Concat", !skipped.contains(index), let op = planned.op as? ConcatOp,
+                  planned.outputTypes[0].shape.rank == 4 else { return false }
+            return (try? normalizedAxis(op.axis, rank: 4, node: planned.node)) == 1
+        }
     }
 
     /// Split and unit-step Slice: each output is a reorder from a sub-memory view of the input.
@@ -309,6 +344,14 @@ struct DNNLCompiler {
             types[name] = TensorType(.float32, view.shape)
             layouts[name] = targetLayout
             if view.shape.elementCount == 0 { constants[name] = Tensor(zeros: .float32, shape: view.shape); continue }
+            if layout(input) == .nhwc && targetLayout == .nhwc && inType.shape.rank == 4 && isOnlyConcatenated(name),
+               (0..<4).allSatisfy({ $0 == 1 || (view.offsets[$0] == 0 && view.shape.dims[$0] == inType.shape.dims[$0]) }) {
+                // Read in place by the concatenations, never copied out.
+                channelViews[name] = (view.offsets[1] * 4, inType.shape.dims[1] * 4)
+                viewSources[name] = (parent, view.offsets, view.shape)
+                aliases[name] = source
+                continue
+            }
             var parentCopy = parent
             var sub = dnnl_memory_desc_t()
             try dnnlCheck(dnnl_memory_desc_init_submemory(&sub, &parentCopy, view.shape.dims.map { Int64($0) }, view.offsets.map { Int64($0) }), "view for \(name)")

@@ -2,7 +2,7 @@
 """Write full scale-n benchmark models (random weights, 640, dynamic batch/height/width, opset 18).
 
 Not committed (1.2-3.2 M parameters each). Example:
-  python3 tools/make_bench_models.py --out /tmp/bench-models --classes 3 80
+  python3 tools/make_bench_models.py --out bench/models --classes 3 80
 writes {mid,early,yolov8}_n_c{K}_op18_dyn.onnx (+ mid_n_c{K}_2in_op18_dyn.onnx with --two-inputs).
 """
 import argparse

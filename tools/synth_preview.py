@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Contact sheet of dataset pairs: RGB | IR per row, label boxes drawn on both, condition noted.
 
-  python3 tools/synth_preview.py DATA --split train --n 8 --out /tmp/synth_contact.png [--no-boxes]
+  python3 tools/synth_preview.py DATA --split train --n 8 --out contact.png [--no-boxes]
 """
 import argparse
 import csv

@@ -55,10 +55,17 @@ public final class Detector: Sendable {
 
     /// Detects on a batch of inputs in one model run.
     public func detect(_ inputs: [DetectionInput], options: DetectionOptions = DetectionOptions()) async throws -> [DetectionResult] {
+        try await detect(inputs, eachWith: inputs.map { _ in options })
+    }
+
+    /// Detects on a batch in one model run, each input with its own options (what the dynamic batcher runs:
+    /// requests from different callers with their own thresholds and registrations).
+    public func detect(_ inputs: [DetectionInput], eachWith optionList: [DetectionOptions]) async throws -> [DetectionResult] {
         guard !inputs.isEmpty else { return [] }
-        try options.validate(classCount: manifest.classCount)
+        precondition(optionList.count == inputs.count, "one options value per input")
+        for options in optionList { try options.validate(classCount: manifest.classCount) }
         let start = ContinuousClock.now
-        var prepared = try preprocess(inputs, options: options)
+        var prepared = try preprocess(inputs, optionList: optionList)
         // Each image is letterboxed by its own single-core job (RGB and IR of a pair on two cores at once).
         try await withThrowingTaskGroup(of: Void.self) { group in
             for job in prepared.renderJobs { group.addTask { [executor] in try await executor.run(threads: 1, job) } }
@@ -77,7 +84,7 @@ public final class Detector: Sendable {
             let start = ContinuousClock.now
             var results = ready.letterboxes.enumerated().map { index, letterbox in
                 DetectionResult(imageWidth: letterbox.sourceWidth, imageHeight: letterbox.sourceHeight,
-                                detections: DetectionHead.decode(output, image: index, letterbox: letterbox, classNames: manifest.classNames, options: options),
+                                detections: DetectionHead.decode(output, image: index, letterbox: letterbox, classNames: manifest.classNames, options: optionList[index]),
                                 timings: StageTimings())
             }
             // Batch-wide stages are shared out per image.
@@ -117,7 +124,7 @@ public final class Detector: Sendable {
     }
 
     /// Checks and pairs the inputs and lays out the model's input tensors; the pixel work is returned as jobs.
-    func preprocess(_ inputs: [DetectionInput], options: DetectionOptions) throws -> Prepared {
+    func preprocess(_ inputs: [DetectionInput], optionList: [DetectionOptions]) throws -> Prepared {
         // Pair and check every input first: the frame boxes are measured on the RGB frame.
         let frames: [(rgb: Image?, ir: Image?)] = try inputs.enumerated().map { index, input in
             let label = inputs.count > 1 ? "pair \(index): " : ""
@@ -127,7 +134,7 @@ public final class Detector: Sendable {
                     throw DetectionError(field: input.rgb == nil ? "rgb" : "ir", "\(label)this model fuses RGB and IR and needs both images")
                 }
                 // IR is letterboxed straight from its own resolution (through the registration when there is one).
-                if options.registration == nil {
+                if optionList[index].registration == nil {
                     do { try ImagePair.checkAspect(rgb: rgb, ir: ir) } catch let error as ImageError {
                         throw DetectionError(field: "ir", label + error.description)
                     }
@@ -147,7 +154,6 @@ public final class Detector: Sendable {
         let (width, height) = inputSize(for: sizes)
         let plane = width * height
         let batch = inputs.count
-        let registration = options.registration
         var letterboxes: [Letterbox] = []
         var feeds: [String: Tensor] = [:]
         var jobs: [@Sendable () -> Void] = []
@@ -163,7 +169,7 @@ public final class Detector: Sendable {
                 letterboxes.append(box)
                 if let rgb = frame.rgb { jobs.append { box.render(rgb, into: tensor.floatPointer() + base) } }
                 if let ir = frame.ir {
-                    let offset = base + (frame.rgb == nil ? 0 : 3 * plane), through = frame.rgb == nil ? nil : registration
+                    let offset = base + (frame.rgb == nil ? 0 : 3 * plane), through = frame.rgb == nil ? nil : optionList[index].registration
                     jobs.append { renderIR(ir, box: box, registration: through, into: tensor.floatPointer() + offset) }
                 }
             }
@@ -176,6 +182,7 @@ public final class Detector: Sendable {
                 let box = Letterbox(sourceWidth: rgb.width, sourceHeight: rgb.height, targetWidth: width, targetHeight: height)
                 letterboxes.append(box)
                 jobs.append { box.render(rgb, into: rgbTensor.floatPointer() + index * 3 * plane) }
+                let registration = optionList[index].registration
                 jobs.append { renderIR(ir, box: box, registration: registration, into: irTensor.floatPointer() + index * 3 * plane) }
             }
             feeds = ["rgb": rgbTensor, "ir": irTensor]

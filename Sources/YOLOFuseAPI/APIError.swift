@@ -1,6 +1,6 @@
 /// An error that knows its HTTP status; the message says what was wrong and `field` which part or option.
 struct APIError: Error, Sendable {
-    enum Status: Sendable { case badRequest, contentTooLarge, unprocessable }
+    enum Status: Sendable { case badRequest, contentTooLarge, unprocessable, unavailable }
 
     let status: Status
     let message: String

@@ -20,7 +20,8 @@ public func buildApplication(_ configuration: ServerConfiguration, engine: Engin
     router.middlewares.add(MetricsMiddleware(metrics: metrics))
     router.middlewares.add(RequestIDMiddleware())
     router.middlewares.add(ClientErrorMiddleware())
-    let service = DetectionService(detector: detector, modelName: modelName, configuration: configuration, metrics: metrics)
+    let batcher = DynamicBatcher(detector: detector, configuration: configuration.batching)
+    let service = DetectionService(detector: detector, batcher: batcher, modelName: modelName, configuration: configuration, metrics: metrics)
     try service.registerHandlers(on: router)
     // The contract itself, for clients and generators.
     let spec = try Data(contentsOf: Bundle.module.url(forResource: "openapi", withExtension: "yaml")!)
@@ -34,6 +35,7 @@ public func buildApplication(_ configuration: ServerConfiguration, engine: Engin
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "yolofuse"),
+        services: [BatcherService(batcher: batcher)],
         logger: logger
     )
 }

@@ -8,6 +8,7 @@ import YOLOFuseVision
 /// Implements the generated API protocol: health, readiness and detection on the default model.
 struct DetectionService: APIProtocol {
     let detector: Detector
+    let batcher: DynamicBatcher
     let modelName: String
     let configuration: ServerConfiguration
     let metrics: ServiceMetrics
@@ -28,8 +29,9 @@ struct DetectionService: APIProtocol {
             let options = try form.options.map(detectionOptions) ?? DetectionOptions()
             guard form.rgb != nil || form.ir != nil else { throw APIError(.unprocessable, "send an 'rgb' and/or an 'ir' image part", field: "rgb") }
             let pair = EncodedPair(rgb: form.rgb, ir: form.ir, rgbName: "rgb", irName: "ir")
-            let result = try await detector.detect([pair], options: options,
-                                                   limits: ImageCodec.Limits(maxPixels: configuration.maxImagePixels))[0]
+            let decoded = try await detector.decode([pair], limits: ImageCodec.Limits(maxPixels: configuration.maxImagePixels))[0]
+            // Concurrent requests share model runs through the dynamic batcher.
+            let result = try await detector.finish(batcher.detect(decoded.input, options: detector.options(options, for: decoded)), for: decoded)
             metrics.recordInference(.microseconds(Int64(result.timings.inferenceMs * 1000)), images: 1)
             let elapsed = (ContinuousClock.now - started)
             let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
@@ -40,6 +42,10 @@ struct DetectionService: APIProtocol {
             return failure(error)
         } catch let error as DetectionError {
             return failure(APIError(.unprocessable, error.reason, field: error.field))
+        } catch is DynamicBatcher.QueueFull {
+            return failure(APIError(.unavailable, "the model's request queue is full; retry shortly"))
+        } catch is DynamicBatcher.ShutDown {
+            return failure(APIError(.unavailable, "the service is shutting down; retry on another instance"))
         } catch let error as ImageError {
             // Unreadable images are bad requests; readable ones that break a limit are unprocessable.
             let limit = error.description.contains("over the limit")
@@ -126,6 +132,7 @@ struct DetectionService: APIProtocol {
         case .badRequest: return .badRequest(.init(body: .json(body)))
         case .contentTooLarge: return .contentTooLarge(.init(body: .json(body)))
         case .unprocessable: return .unprocessableContent(.init(body: .json(body)))
+        case .unavailable: return .serviceUnavailable(.init(headers: .init(retryAfter: "1"), body: .json(body)))
         }
     }
 }

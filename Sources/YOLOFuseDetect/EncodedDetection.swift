@@ -17,14 +17,23 @@ public struct EncodedPair: Sendable {
     }
 }
 
+/// A pair decoded for one detector, with what is needed to report its boxes in the files' own pixels.
+public struct DecodedPair: Sendable {
+    public var input: DetectionInput
+    /// The RGB file's full upright size (nil without an RGB image).
+    public var rgbSize: (width: Int, height: Int)?
+    /// Decoded size over full size (DCT scaling), per modality.
+    public var rgbScale: Double
+    public var irScale: Double
+    public var decodeMs: Double
+}
+
 extension Detector {
-    /// Decodes and detects. Large JPEGs are decoded at a reduced DCT scale that still covers the model's input
-    /// (far less work for camera frames); boxes are reported in each file's full-resolution, upright pixels.
-    public func detect(_ pairs: [EncodedPair], options: DetectionOptions = DetectionOptions(),
-                       limits: ImageCodec.Limits = ImageCodec.Limits()) async throws -> [DetectionResult] {
+    /// Decodes pairs, each image by its own single-core job. Large JPEGs are decoded at a reduced DCT scale
+    /// that still covers what the model's letterbox takes (far less work for camera frames).
+    public func decode(_ pairs: [EncodedPair], limits: ImageCodec.Limits = ImageCodec.Limits()) async throws -> [DecodedPair] {
         let target = (width: manifest.inputWidth, height: manifest.inputHeight)
         typealias Decoded = (image: Image, full: (width: Int, height: Int), scale: Double)
-        // Every image is decoded by its own single-core job: RGB and IR of a pair on two cores at once.
         let start = ContinuousClock.now
         let images = try await withThrowingTaskGroup(of: (Int, Decoded?).self) { group in
             for (index, pair) in pairs.enumerated() {
@@ -45,26 +54,36 @@ extension Detector {
             return slots
         }
         let decodeMs = (ContinuousClock.now - start).milliseconds / Double(max(pairs.count, 1))
-        let frames = pairs.indices.map { index in
+        return pairs.indices.map { index in
             let rgb = images[2 * index], ir = images[2 * index + 1]
-            return (input: DetectionInput(rgb: rgb?.image, ir: ir?.image), rgbFull: rgb?.full, rgbScale: rgb?.scale ?? 1, irScale: ir?.scale ?? 1)
+            return DecodedPair(input: DetectionInput(rgb: rgb?.image, ir: ir?.image), rgbSize: rgb?.full,
+                               rgbScale: rgb?.scale ?? 1, irScale: ir?.scale ?? 1, decodeMs: decodeMs)
         }
-        let decoded = (frames, decodeMs)
-        var perPairOptions = options
-        if let registration = options.registration, decoded.0.contains(where: { $0.rgbScale != 1 || $0.irScale != 1 }) {
-            // The registration maps full-resolution IR pixels to full-resolution RGB pixels: rescale it for the
-            // decoded sizes (all pairs of a call share one registration, and one camera pair's sizes).
-            let first = decoded.0[0]
-            perPairOptions.registration = try registration.scaled(source: first.irScale, destination: first.rgbScale)
-        }
-        var results = try await detect(decoded.0.map(\.input), options: perPairOptions)
-        for index in results.indices {
-            results[index].timings.decodeMs = decoded.1
-            if let (width, height) = decoded.0[index].rgbFull.map({ ($0.width, $0.height) }), width != results[index].imageWidth {
-                results[index] = results[index].rescaled(toWidth: width, height: height)
-            }
-        }
-        return results
+    }
+
+    /// The options for one decoded pair: a registration (full-resolution IR pixels to full-resolution RGB
+    /// pixels) is rescaled for the decoded sizes.
+    public func options(_ options: DetectionOptions, for pair: DecodedPair) throws -> DetectionOptions {
+        guard let registration = options.registration, pair.rgbScale != 1 || pair.irScale != 1 else { return options }
+        var adjusted = options
+        adjusted.registration = try registration.scaled(source: pair.irScale, destination: pair.rgbScale)
+        return adjusted
+    }
+
+    /// A result for a decoded pair, reported in the RGB file's own pixels, with the decode time.
+    public func finish(_ result: DetectionResult, for pair: DecodedPair) -> DetectionResult {
+        var finished = result
+        if let size = pair.rgbSize, size.width != result.imageWidth { finished = result.rescaled(toWidth: size.width, height: size.height) }
+        finished.timings.decodeMs = pair.decodeMs
+        return finished
+    }
+
+    /// Decodes and detects; boxes are reported in each file's full-resolution, upright pixels.
+    public func detect(_ pairs: [EncodedPair], options: DetectionOptions = DetectionOptions(),
+                       limits: ImageCodec.Limits = ImageCodec.Limits()) async throws -> [DetectionResult] {
+        let decoded = try await decode(pairs, limits: limits)
+        let results = try await detect(decoded.map(\.input), eachWith: try decoded.map { try self.options(options, for: $0) })
+        return zip(results, decoded).map { finish($0, for: $1) }
     }
 }
 

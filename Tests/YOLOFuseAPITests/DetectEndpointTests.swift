@@ -120,4 +120,30 @@ struct DetectEndpointTests {
             }
         }
     }
+
+    @Test func concurrentRequestsAreBatchedAndAllAnswered() async throws {
+        var configuration = configuration()
+        configuration.batching = .init(maxBatchSize: 4, maxQueueDelay: .milliseconds(20), maxQueueLength: 32)
+        let app = try await buildApplication(configuration, engine: Self.engine)
+        let (rgb, ir) = try images()
+        let (body, headers) = form([("rgb", "image/jpeg", rgb), ("ir", "image/jpeg", ir)])
+        try await app.test(.live) { client in
+            let statuses = try await withThrowingTaskGroup(of: (UInt, Int).self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        try await client.execute(uri: "/v1/detect", method: .post, headers: headers, body: body) { response in
+                            let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                            return (UInt(response.status.code), (json?["detections"] as? [Any])?.count ?? -1)
+                        }
+                    }
+                }
+                var collected: [(UInt, Int)] = []
+                for try await status in group { collected.append(status) }
+                return collected
+            }
+            #expect(statuses.allSatisfy { $0.0 == 200 })
+            // Same pair, same options: every caller gets the same detections, batched or not.
+            #expect(Set(statuses.map(\.1)).count == 1)
+        }
+    }
 }

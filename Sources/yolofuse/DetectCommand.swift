@@ -7,8 +7,8 @@ import YOLOFuseVision
 /// Options every detection command shares.
 struct DetectionFlags: ParsableArguments {
     @Option(help: "The ONNX model (default: the bundled default model).") var model: String?
-    @Option(help: "Minimum class score.") var conf: Double = 0.25
-    @Option(help: "NMS IoU threshold.") var iou: Double = 0.45
+    @Option(help: "Minimum class score (detect: 0.25; val: 0.001, for the whole precision-recall curve).") var conf: Double?
+    @Option(help: "NMS IoU threshold (detect: 0.45; val: 0.7).") var iou: Double?
     @Option(help: "Only these class ids, comma-separated.") var classes: String?
     @Option(name: .customLong("max-det"), help: "Most detections per image.") var maxDetections: Int = 300
     @Option(help: "IR-to-RGB registration: 6 (affine) or 9 (homography) comma-separated numbers, row-major.")
@@ -23,7 +23,9 @@ struct DetectionFlags: ParsableArguments {
     @Option(help: "Dynamic models: the square input size (default: the model's own).") var imgsz: Int?
     @OptionGroup var engineOptions: EngineOptions
 
-    func options() throws -> DetectionOptions {
+    /// Thresholds default per command: detection wants YOLOFuse's operating point (0.25, 0.45), evaluation the
+    /// whole precision-recall curve (0.001, 0.7), as YOLO's val does.
+    func options(evaluation: Bool = false) throws -> DetectionOptions {
         let classIds = try classes.map { text in
             try Set(text.split(separator: ",").map { part -> Int in
                 guard let id = Int(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--classes: '\(part)' is not a class id") }
@@ -40,14 +42,15 @@ struct DetectionFlags: ParsableArguments {
                 throw ValidationError("--camera: \(error)")
             }
         }
-        return DetectionOptions(confidence: conf, iou: iou, classes: classIds, maxDetections: maxDetections, registration: matrix)
+        return DetectionOptions(confidence: conf ?? (evaluation ? 0.001 : 0.25), iou: iou ?? (evaluation ? 0.7 : 0.45),
+                                classes: classIds, maxDetections: maxDetections, registration: matrix)
     }
 
-    func loadDetector() async throws -> (any PairDetector, DetectionOptions, input: (width: Int, height: Int), engine: Engine) {
+    func loadDetector(evaluation: Bool = false) async throws -> (any PairDetector, DetectionOptions, input: (width: Int, height: Int), engine: Engine) {
         let engine = try engineOptions.makeEngine()
         let url = try model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate()
         let primary = try await Detector.load(url, engine: engine, rectangularInputs: rect, imageSize: imgsz)
-        let options = try options()
+        let options = try options(evaluation: evaluation)
         try options.validate(classCount: primary.manifest.classCount)
         let size = (primary.manifest.inputWidth, primary.manifest.inputHeight)
         guard let modelIR else { return (primary, options, size, engine) }

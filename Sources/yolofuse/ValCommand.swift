@@ -15,11 +15,7 @@ struct ValCommand: AsyncParsableCommand {
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func run() async throws {
-        var flags = flags
-        // Evaluation wants the whole precision-recall curve: a low threshold, as YOLO's val does.
-        if flags.conf == 0.25 { flags.conf = 0.001 }
-        if flags.iou == 0.45 { flags.iou = 0.7 }
-        let (detector, options, _, _) = try await flags.loadDetector()
+        let (detector, options, _, _) = try await flags.loadDetector(evaluation: true)
         let dataset = try PairedDataset(root: URL(fileURLWithPath: data))
         guard !dataset.pairs.isEmpty else { throw ValidationError("\(data)/images has no images") }
         var metric = MeanAveragePrecision()

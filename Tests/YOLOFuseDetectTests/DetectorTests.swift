@@ -132,4 +132,22 @@ struct DetectorTests {
             #expect(result.detections.contains { $0.classId == expected.classId && $0.box.iou(scaled) > 0.7 })
         }
     }
+
+    @Test func theBundledDefaultModelFindsTheLabelledSample() async throws {
+        // Eight labelled pairs of the held-out test split, two per condition (day, night, fog, glare).
+        let model = Support.repositoryRoot.appendingPathComponent("Models/default/model.onnx")
+        let detector = try await Detector.load(model, engine: Support.engine)
+        #expect(detector.manifest.classNames == ["person", "car", "bicycle"] && detector.manifest.modality == .rgbIR)
+        let dataset = try PairedDataset(root: Support.fixture("sample"))
+        #expect(dataset.pairs.count == 8)
+        var metric = MeanAveragePrecision()
+        for pair in dataset.pairs {
+            let rgb = try ImageCodec.read(pair.rgb), ir = try ImageCodec.read(try #require(pair.ir))
+            let result = try await detector.detect(DetectionInput(rgb: rgb, ir: ir), options: DetectionOptions(confidence: 0.001, iou: 0.7))
+            metric.add(truth: try PairedDataset.readLabels(try #require(pair.labels), width: rgb.width, height: rgb.height), predictions: result.detections)
+        }
+        let summary = metric.summary()
+        // The model scores 0.68 mAP50 on the whole test split; a broken pipeline scores near 0.
+        #expect(summary.map50 > 0.5, "mAP50 \(summary.map50)")
+    }
 }

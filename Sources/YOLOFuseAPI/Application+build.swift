@@ -20,8 +20,10 @@ public func buildApplication(_ configuration: ServerConfiguration, engine: Engin
     router.middlewares.add(MetricsMiddleware(metrics: metrics))
     router.middlewares.add(RequestIDMiddleware())
     router.middlewares.add(ClientErrorMiddleware())
-    let batcher = DynamicBatcher(detector: detector, configuration: configuration.batching)
-    let service = DetectionService(detector: detector, batcher: batcher, modelName: modelName, configuration: configuration, metrics: metrics)
+    let batcher = DynamicBatcher(detector: detector, configuration: configuration.batching) { images, duration in
+        metrics.recordInference(duration, images: images)
+    }
+    let service = DetectionService(detector: detector, batcher: batcher, modelName: modelName, configuration: configuration)
     try service.registerHandlers(on: router)
     // The contract itself, for clients and generators.
     let spec = try Data(contentsOf: Bundle.module.url(forResource: "openapi", withExtension: "yaml")!)

@@ -11,7 +11,6 @@ struct DetectionService: APIProtocol {
     let batcher: DynamicBatcher
     let modelName: String
     let configuration: ServerConfiguration
-    let metrics: ServiceMetrics
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         .ok(.init(body: .json(.init(status: "alive"))))
@@ -32,7 +31,6 @@ struct DetectionService: APIProtocol {
             let decoded = try await detector.decode([pair], limits: ImageCodec.Limits(maxPixels: configuration.maxImagePixels))[0]
             // Concurrent requests share model runs through the dynamic batcher.
             let result = try await detector.finish(batcher.detect(decoded.input, options: detector.options(options, for: decoded)), for: decoded)
-            metrics.recordInference(.microseconds(Int64(result.timings.inferenceMs * 1000)), images: 1)
             let elapsed = (ContinuousClock.now - started)
             let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
             return .ok(.init(

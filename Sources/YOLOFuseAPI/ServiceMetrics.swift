@@ -21,7 +21,7 @@ final class ServiceMetrics: Sendable {
 
     func recordInference(_ duration: Duration, images: Int) {
         registry.makeDurationHistogram(
-            descriptor: .init(namespace: "yolofuse", metricName: "inference_duration", unitName: "seconds", helpText: "Model run time per call"),
+            descriptor: .init(namespace: "yolofuse", metricName: "batch_duration", unitName: "seconds", helpText: "Time of one batched model run, preprocessing and postprocessing included"),
             labels: [], buckets: Self.latencyBuckets
         ).record(duration)
         registry.makeValueHistogram(

@@ -144,6 +144,11 @@ struct DetectEndpointTests {
             #expect(statuses.allSatisfy { $0.0 == 200 })
             // Same pair, same options: every caller gets the same detections, batched or not.
             #expect(Set(statuses.map(\.1)).count == 1)
+            // All eight images went through the batcher, in fewer runs than requests.
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains("yolofuse_batch_images_sum 8"), "\(text)")
+            }
         }
     }
 }

@@ -30,13 +30,17 @@ public final class DynamicBatcher: Sendable {
 
     public let detector: Detector
     public let configuration: BatcherStateMachine<Int>.Configuration
+    /// Told the size and duration of every batch run (for metrics).
+    private let onBatch: @Sendable (Int, Duration) -> Void
     private let events: AsyncStream<Event>
     private let sink: AsyncStream<Event>.Continuation
     private let counter = Counter()
 
-    public init(detector: Detector, configuration: BatcherStateMachine<Int>.Configuration = .init()) {
+    public init(detector: Detector, configuration: BatcherStateMachine<Int>.Configuration = .init(),
+                onBatch: @escaping @Sendable (Int, Duration) -> Void = { _, _ in }) {
         self.detector = detector
         self.configuration = configuration
+        self.onBatch = onBatch
         (events, sink) = AsyncStream.makeStream(of: Event.self)
     }
 
@@ -64,9 +68,11 @@ public final class DynamicBatcher: Sendable {
         await withDiscardingTaskGroup { group in
             func perform(_ batch: [Int]) {
                 let items = batch.compactMap { pending.removeValue(forKey: $0) }
-                group.addTask { [detector, sink] in
+                group.addTask { [detector, sink, onBatch] in
                     do {
+                        let started = ContinuousClock.now
                         let results = try await detector.detect(items.map(\.input), eachWith: items.map(\.options))
+                        onBatch(items.count, ContinuousClock.now - started)
                         for (item, result) in zip(items, results) { item.continuation.resume(returning: result) }
                     } catch {
                         for item in items { item.continuation.resume(throwing: error) }

@@ -163,6 +163,14 @@ def write_section(section, start=START, end=END):
     BENCHMARKS.write_text(text)
 
 
+def publish(section, write, start=START, end=END):
+    """Prints a section and, unless told not to, puts it in BENCHMARKS.md."""
+    print(section)
+    if write:
+        write_section(section, start, end)
+        print(f"\nwrote {rel(BENCHMARKS)}", file=sys.stderr)
+
+
 def csv_list(kind, allowed=None):
     def parse(s):
         items = [kind(x) for x in s.split(",") if x.strip()]
@@ -203,11 +211,7 @@ def main():
         results.append(bench_cell(m, s, b, a))
 
     command = shlex.join(["python3", rel(__file__), *sys.argv[1:]])
-    section = render(results, a, command)
-    print(section)
-    if not a.no_write:
-        write_section(section)
-        print(f"\nwrote {rel(BENCHMARKS)}", file=sys.stderr)
+    publish(render(results, a, command), not a.no_write)
 
 
 if __name__ == "__main__":

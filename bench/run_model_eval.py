@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_engine_bench import ROOT, git_commit, write_section  # noqa: E402
+from run_engine_bench import ROOT, git_commit, publish  # noqa: E402
 
 START, END = "<!-- model-eval:start -->", "<!-- model-eval:end -->"
 
@@ -75,10 +75,7 @@ def main():
     lines += ["", f"Cross-check, ONNX Runtime + pycocotools on the same split (`tools/ort_val.py`): mAP50 {reference['map50']:.4f}, "
               f"mAP50-95 {reference['map50_95']:.4f}; difference from the Swift pipeline: "
               f"{abs(reference['map50'] - overall['map50']):.4f} mAP50 (target at most 0.005)."]
-    section = "\n".join(lines)
-    print(section)
-    if not a.no_write:
-        write_section(section, START, END)
+    publish("\n".join(lines), not a.no_write, START, END)
 
 
 if __name__ == "__main__":

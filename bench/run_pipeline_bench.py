@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_engine_bench import ROOT, cpu_model, ensure_models, git_commit, model_path, write_section  # noqa: E402
+from run_engine_bench import ROOT, cpu_model, ensure_models, git_commit, model_path, publish  # noqa: E402
 
 START, END = "<!-- pipeline-bench:start -->", "<!-- pipeline-bench:end -->"
 REGISTRATION = "3,0,0,0,2.109375,0"  # IR 640x512 -> RGB 1920x1080: x * 3, y * 1080 / 512
@@ -111,10 +111,7 @@ def main():
     ]
     for size, v in videos.items():
         lines.append(f"| {size} | {v['pairs']} | {v['seconds']:.2f} | **{v['rate']:.1f}** |")
-    section = "\n".join(lines)
-    print(section)
-    if not a.no_write:
-        write_section(section, START, END)
+    publish("\n".join(lines), not a.no_write, START, END)
 
 
 if __name__ == "__main__":

@@ -33,15 +33,4 @@ public struct Image: Sendable, Equatable {
         for i in 0..<(width * height) { let v = pixels[i]; out[3 * i] = v; out[3 * i + 1] = v; out[3 * i + 2] = v }
         return Image(width: width, height: height, format: .rgb, pixels: out)
     }
-
-    /// Luma (BT.601) for RGB images.
-    public func toGray() -> Image {
-        guard format == .rgb else { return self }
-        var out = [UInt8](repeating: 0, count: width * height)
-        for i in 0..<(width * height) {
-            let y = 0.299 * Double(pixels[3 * i]) + 0.587 * Double(pixels[3 * i + 1]) + 0.114 * Double(pixels[3 * i + 2])
-            out[i] = UInt8(min(255, max(0, y.rounded())))
-        }
-        return Image(width: width, height: height, format: .gray, pixels: out)
-    }
 }

@@ -22,11 +22,13 @@ struct EngineOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Run batches one image per core (else one whole-batch run over all cores).")
     var splitBatches = true
 
-    func makeEngine() throws -> Engine {
+    func configuration() throws -> Engine.Configuration {
         guard let kind = BackendKind(rawValue: backend) else {
             throw ValidationError("unknown backend '\(backend)'; use onednn or reference")
         }
         guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
-        return Engine(configuration: .init(backend: kind, threads: threads, splitBatches: splitBatches))
+        return Engine.Configuration(backend: kind, threads: threads, splitBatches: splitBatches)
     }
+
+    func makeEngine() throws -> Engine { Engine(configuration: try configuration()) }
 }

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import YOLOFuseAPI
-import YOLOFuseEngine
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,10 +18,8 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let url = try model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate()
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
-        let engine = try engineOptions.makeEngine()
         let app = try await buildApplication(
-            ServerConfiguration(host: host, port: port, modelURL: url, maxImageBytes: maxImageBytes, engine: engine.configuration),
-            engine: engine)
+            ServerConfiguration(host: host, port: port, modelURL: url, maxImageBytes: maxImageBytes, engine: try engineOptions.configuration()))
         // Runs until SIGINT or SIGTERM; in-flight requests finish before the process exits.
         try await app.runService()
     }

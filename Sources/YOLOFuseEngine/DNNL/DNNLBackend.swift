@@ -146,10 +146,9 @@ struct DNNLCompiler {
             aliases[out] = root(try ensure(node.inputs[0], .plain))
             layouts[out] = .plain
         case "Sigmoid":
-            if let (mul, x) = siluPartner(of: index) {
+            if let mul = siluPartner(of: index) {
                 skipped.insert(mul)
                 try lowerEltwise(x: node.inputs[0], out: graph.nodes[mul].node.outputs[0], alg: dnnl_eltwise_swish, alpha: 1, beta: 0)
-                _ = x
             } else {
                 try lowerEltwise(x: node.inputs[0], out: out, alg: dnnl_eltwise_logistic, alpha: 0, beta: 0)
             }
@@ -188,14 +187,14 @@ struct DNNLCompiler {
     }
 
     /// For Sigmoid node `index` reading x: the Mul(x, sigmoid(x)) that completes a SiLU, if nothing else reads the sigmoid.
-    func siluPartner(of index: Int) -> (Int, String)? {
+    func siluPartner(of index: Int) -> Int? {
         let node = graph.nodes[index].node
         let x = node.inputs[0], s = node.outputs[0]
         guard readers[s] == 1, !graph.outputs.contains(s) else { return nil }
         for later in (index + 1)..<graph.nodes.count where !skipped.contains(later) {
             let candidate = graph.nodes[later].node
             if candidate.opType == "Mul", Set(candidate.inputs) == Set([x, s]), candidate.inputs.count == 2 {
-                return (later, x)
+                return later
             }
         }
         return nil

@@ -74,12 +74,10 @@ extension DNNLCompiler {
         guard readers[value] == 2, !graph.outputs.contains(value) else { return nil }
         let later = ((index + 1)..<graph.nodes.count).filter { graph.nodes[$0].node.inputs.contains(value) }
         guard later.count == 2 else { return nil }
-        let (first, second) = (graph.nodes[later[0]].node, graph.nodes[later[1]].node)
-        let (sigmoid, mul) = first.opType == "Sigmoid" ? (later[0], later[1]) : (later[1], later[0])
+        let (sigmoid, mul) = graph.nodes[later[0]].node.opType == "Sigmoid" ? (later[0], later[1]) : (later[1], later[0])
         let s = graph.nodes[sigmoid].node, m = graph.nodes[mul].node
         guard s.opType == "Sigmoid", m.opType == "Mul", m.inputs.count == 2, Set(m.inputs) == Set([value, s.outputs[0]]),
               readers[s.outputs[0]] == 1, !graph.outputs.contains(s.outputs[0]) else { return nil }
-        _ = (first, second)
         return (sigmoid, mul)
     }
 
@@ -149,9 +147,7 @@ extension DNNLCompiler {
                                   outputs: outputs.filter { !$0.isEmpty }.map { (location($0), types[$0]!) })
             }
         }
-        var inputTypes: [String: TensorType] = [:]
-        for (name, type) in graph.inputs { inputTypes[name] = type }
-        return DNNLGraph(steps: compiled, arenaBytes: size, inputTypes: inputTypes,
+        return DNNLGraph(steps: compiled, arenaBytes: size,
                          outputs: outputs.map { ($0.0, location($0.1), types[$0.1]!) })
     }
 }

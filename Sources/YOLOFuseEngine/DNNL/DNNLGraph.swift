@@ -29,18 +29,15 @@ final class DNNLGraph: CompiledGraph, @unchecked Sendable {
     let steps: [DNNLStep]
     let arenaBytes: Int
     let scratchpadBytes: Int
-    let inputTypes: [String: TensorType]
     /// Graph output name -> where its plain-layout value is after the run, and its type.
     let outputs: [(name: String, location: ValueLocation, type: TensorType)]
 
     private let lock = NSLock()
     private var idleContexts: [RunContext] = []
 
-    init(steps: [DNNLStep], arenaBytes: Int, inputTypes: [String: TensorType],
-         outputs: [(name: String, location: ValueLocation, type: TensorType)]) {
+    init(steps: [DNNLStep], arenaBytes: Int, outputs: [(name: String, location: ValueLocation, type: TensorType)]) {
         self.steps = steps
         self.arenaBytes = arenaBytes
-        self.inputTypes = inputTypes
         self.outputs = outputs
         scratchpadBytes = steps.map { step in
             if case .primitive(let primitive, _) = step { return primitive.scratchpadBytes }
@@ -66,9 +63,6 @@ final class DNNLGraph: CompiledGraph, @unchecked Sendable {
         idleContexts.append(context)
         lock.unlock()
     }
-
-    /// Bytes of memory one run context holds (arena plus scratchpad).
-    var contextBytes: Int { arenaBytes + scratchpadBytes }
 }
 
 /// The mutable state of one run: arena, scratchpad, stream and oneDNN memory objects bound to them.

@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // oneDNN 2.6 from Debian's libdnnl-dev (no pkg-config file, hence a plain module map).
@@ -52,12 +55,26 @@ let package = Package(
             dependencies: ["YOLOFuseEngine", "YOLOFuseVision", "YOLOFuseTensor", "YOLOFuseONNX"],
             swiftSettings: upcoming
         ),
+        // SQLite from Debian (libsqlite3-dev).
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // Tenants, keys, model versions and usage: SQLite embedded, PostgreSQL for replicas.
+        .target(
+            name: "YOLOFuseStore",
+            dependencies: [
+                "CSQLite",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcoming
+        ),
         // The HTTP API: openapi.yaml is the contract; types and server stubs are generated at build time.
         .target(
             name: "YOLOFuseAPI",
             dependencies: [
-                "YOLOFuseDetect", "YOLOFuseVision", "YOLOFuseEngine",
+                "YOLOFuseDetect", "YOLOFuseVision", "YOLOFuseEngine", "YOLOFuseStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -89,6 +106,10 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
+        ),
+        .testTarget(
+            name: "YOLOFuseStoreTests",
+            dependencies: ["YOLOFuseStore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "YOLOFuseDetectTests",

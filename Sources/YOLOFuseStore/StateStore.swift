@@ -1,0 +1,58 @@
+public import Foundation
+
+/// The service's shared state: tenants, keys, model versions and usage. SQLite (one process, embedded) and
+/// PostgreSQL (replicas) implement it, and one test suite runs against both.
+///
+/// Methods taking a `tenant` are tenant-scoped: they only ever see that tenant's rows (on PostgreSQL the database
+/// enforces it with row-level security too). The others are the control plane: admin calls and authentication.
+public protocol StateStore: Sendable {
+    /// Brings the schema up to date; safe to run from several replicas at once.
+    func migrate() async throws
+    /// A cheap round trip, for readiness.
+    func ping() async throws
+    func close() async
+
+    // Tenants (control plane).
+    func createTenant(_ tenant: Tenant) async throws
+    func tenant(_ id: UUID) async throws -> Tenant?
+    func tenants() async throws -> [Tenant]
+    /// Returns false when no such tenant exists.
+    func setTenantStatus(_ id: UUID, _ status: Tenant.Status) async throws -> Bool
+    /// Deletes the tenant with its keys and model versions; usage events stay for billing.
+    func deleteTenant(_ id: UUID) async throws -> Bool
+
+    // Keys.
+    func insertKey(_ key: APIKeyRecord) async throws
+    /// The key by its public id, with its tenant's status: the one lookup authentication makes.
+    func credential(keyID: String) async throws -> KeyCredential?
+    func keys(tenant: UUID) async throws -> [APIKeyRecord]
+    /// Returns false when the tenant has no such key.
+    func revokeKey(tenant: UUID, keyID: String, at: Date) async throws -> Bool
+
+    // Model versions (tenant-scoped).
+    /// Inserts a new version numbered one past the tenant's latest of that name.
+    func insertModelVersion(_ record: ModelVersionRecord) async throws -> ModelVersionRecord
+    func setModelState(tenant: UUID, id: UUID, state: ModelVersionRecord.State, failure: String?) async throws
+    func modelVersions(tenant: UUID) async throws -> [ModelVersionRecord]
+    func modelVersion(tenant: UUID, id: UUID) async throws -> ModelVersionRecord?
+    func activeModelVersion(tenant: UUID) async throws -> ModelVersionRecord?
+    /// Makes `id` the tenant's only active version; returns false when the tenant has no such version.
+    func activateModelVersion(tenant: UUID, id: UUID, at: Date) async throws -> Bool
+    /// Deactivates the tenant's active version (so the default model serves); returns whether one was active.
+    func deactivateModels(tenant: UUID) async throws -> Bool
+    func deleteModelVersion(tenant: UUID, id: UUID) async throws -> Bool
+
+    // Usage (tenant-scoped).
+    /// Returns false when an event with that request id was already recorded.
+    func recordUsage(_ event: UsageEvent) async throws -> Bool
+    func usageSummary(tenant: UUID, since: Date) async throws -> UsageSummary
+}
+
+extension StateStore {
+    /// The version rollback returns to: the ready one activated most recently before the current.
+    public func rollbackTarget(tenant: UUID) async throws -> ModelVersionRecord? {
+        try await modelVersions(tenant: tenant)
+            .filter { !$0.active && $0.state == .ready && $0.activatedAt != nil }
+            .max { $0.activatedAt! < $1.activatedAt! }
+    }
+}

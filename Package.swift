@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // oneDNN 2.6 from Debian's libdnnl-dev (no pkg-config file, hence a plain module map).
@@ -89,8 +91,10 @@ let package = Package(
         .executableTarget(
             name: "yolofuse",
             dependencies: [
-                "YOLOFuseEngine", "YOLOFuseTensor", "YOLOFuseONNX", "YOLOFuseVision", "YOLOFuseDetect", "YOLOFuseVideo", "YOLOFuseAPI",
+                "YOLOFuseEngine", "YOLOFuseTensor", "YOLOFuseONNX", "YOLOFuseVision", "YOLOFuseDetect", "YOLOFuseVideo", "YOLOFuseAPI", "YOLOFuseStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: upcoming

@@ -5,25 +5,47 @@ import OpenAPIHummingbird
 import Prometheus
 import YOLOFuseDetect
 public import YOLOFuseEngine
+import YOLOFuseStore
 
 /// Builds the HTTP application from configuration; `yolofuse serve` and the tests call the same function.
-/// The default model is loaded and warmed up before the server listens, so /readyz is true from the first byte.
+/// The database is migrated and the default model loaded and warmed up before the server listens, so /readyz is
+/// true from the first byte.
 public func buildApplication(_ configuration: ServerConfiguration, engine: Engine? = nil) async throws -> some ApplicationProtocol {
     var logger = Logger(label: "yolofuse")
     logger.logLevel = .info
     let engine = engine ?? Engine(configuration: configuration.engine)
-    let detector = try await Detector.load(configuration.modelURL, engine: engine)
-    let modelName = configuration.modelURL.deletingPathExtension().lastPathComponent
     let metrics = ServiceMetrics()
-    metrics.setModelsResident(1)
+    let onBatch: @Sendable (Int, Duration) -> Void = { images, duration in metrics.recordInference(duration, images: images) }
+    let store = try await configuration.store.open()
+    let registry = ModelRegistry(engine: engine, batching: configuration.batching, budgetBytes: configuration.modelMemoryBudgetBytes,
+                                 onBatch: onBatch, onResidentCount: { metrics.setModelsResident($0) })
+    let defaultName = configuration.modelURL.deletingPathExtension().lastPathComponent
+    do {
+        await registry.install(try await ModelRegistry.load(.init(url: configuration.modelURL, label: TenantModels.defaultKey),
+                                                            key: TenantModels.defaultKey, engine: engine, batching: configuration.batching,
+                                                            onBatch: onBatch))
+    } catch {
+        await store.close()
+        throw error
+    }
+    let models = TenantModels(store: store, blobs: try BlobStore(root: configuration.blobDirectory), registry: registry, engine: engine,
+                              batching: configuration.batching, onBatch: onBatch)
+    let authenticator = Authenticator(store: store, adminKey: configuration.adminKey, cacheTTL: configuration.keyCacheTTL)
+
     let router = Router()
     router.middlewares.add(MetricsMiddleware(metrics: metrics))
     router.middlewares.add(RequestIDMiddleware())
     router.middlewares.add(ClientErrorMiddleware())
-    let batcher = DynamicBatcher(detector: detector, configuration: configuration.batching) { images, duration in
-        metrics.recordInference(duration, images: images)
-    }
-    let service = DetectionService(detector: detector, batcher: batcher, modelName: modelName, configuration: configuration)
+    router.middlewares.add(BodyLimitMiddleware { path in
+        switch path {
+        case "/v1/models": configuration.maxModelBytes + (1 << 20)
+        case "/v1/detect": 2 * configuration.maxImageBytes + (1 << 20)
+        default: nil
+        }
+    })
+    router.middlewares.add(AuthMiddleware(authenticator: authenticator))
+    let service = APIService(configuration: configuration, store: store, models: models, authenticator: authenticator,
+                             metrics: metrics, defaultModelName: defaultName)
     try service.registerHandlers(on: router)
     // The contract itself, for clients and generators.
     let spec = try Data(contentsOf: Bundle.module.url(forResource: "openapi", withExtension: "yaml")!)
@@ -34,10 +56,11 @@ public func buildApplication(_ configuration: ServerConfiguration, engine: Engin
     router.get("/openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(bytes: spec)))
     }
+    logger.info("serving", metadata: ["store": "\(configuration.store)", "model": "\(defaultName)"])
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "yolofuse"),
-        services: [BatcherService(batcher: batcher)],
+        services: [StateShutdownService(registry: registry, store: store)],
         logger: logger
     )
 }

@@ -1,29 +1,51 @@
 public import Foundation
 public import YOLOFuseDetect
 public import YOLOFuseEngine
+public import YOLOFuseStore
 
-/// What `yolofuse serve` runs with; every field has a default that works on a laptop.
+/// What `yolofuse serve` runs with; every field but the admin key has a default that works on a laptop.
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
-    /// The default model every request without its own uses.
+    /// The default model: tenants without an active version of their own use it.
     public var modelURL: URL
+    /// The admin key for /v1/admin.
+    public var adminKey: String
+    /// Tenants, keys, model versions and usage.
+    public var store: StoreLocation
+    /// Uploaded model files (a shared volume when API and workers are replicas).
+    public var blobDirectory: URL
     /// Largest accepted image part, in bytes (413 above it).
     public var maxImageBytes: Int
     /// Largest accepted image, in pixels, checked from the header before decoding (422 above it).
     public var maxImagePixels: Int
+    /// Largest accepted model upload, in bytes (413 above it).
+    public var maxModelBytes: Int
+    /// Estimated memory that tenants' resident models may use before the least recently used is unloaded;
+    /// the default model is always resident.
+    public var modelMemoryBudgetBytes: Int
+    /// How long a key lookup is trusted; a revoked key stops working on every instance within this time.
+    public var keyCacheTTL: Duration
     public var engine: Engine.Configuration
-    /// Dynamic batching of concurrent requests (max batch size, max queue delay, queue length).
+    /// Dynamic batching of concurrent requests (max batch size, max queue delay, queue length), per model.
     public var batching: BatcherStateMachine<Int>.Configuration
 
-    public init(host: String = "127.0.0.1", port: Int = 8000, modelURL: URL, maxImageBytes: Int = 32 << 20,
-                maxImagePixels: Int = 64_000_000, engine: Engine.Configuration = Engine.Configuration(),
-                batching: BatcherStateMachine<Int>.Configuration = .init()) {
+    public init(host: String = "127.0.0.1", port: Int = 8000, modelURL: URL, adminKey: String,
+                store: StoreLocation = .sqlite(path: "data/state.db"), blobDirectory: URL = URL(fileURLWithPath: "data/blobs"),
+                maxImageBytes: Int = 32 << 20, maxImagePixels: Int = 64_000_000, maxModelBytes: Int = 256 << 20,
+                modelMemoryBudgetBytes: Int = 1 << 30, keyCacheTTL: Duration = .seconds(2),
+                engine: Engine.Configuration = Engine.Configuration(), batching: BatcherStateMachine<Int>.Configuration = .init()) {
         self.host = host
         self.port = port
         self.modelURL = modelURL
+        self.adminKey = adminKey
+        self.store = store
+        self.blobDirectory = blobDirectory
         self.maxImageBytes = maxImageBytes
         self.maxImagePixels = maxImagePixels
+        self.maxModelBytes = maxModelBytes
+        self.modelMemoryBudgetBytes = modelMemoryBudgetBytes
+        self.keyCacheTTL = keyCacheTTL
         self.engine = engine
         self.batching = batching
     }

@@ -30,6 +30,14 @@ final class ServiceMetrics: Sendable {
         ).record(Double(images))
     }
 
+    func recordUsageWriteFailure() {
+        registry.makeCounter(
+            descriptor: .init(namespace: "yolofuse", metricName: "usage_write_failures", unitName: "total",
+                              helpText: "Usage events that could not be written after retries"),
+            labels: []
+        ).increment()
+    }
+
     func setModelsResident(_ count: Int) {
         registry.makeGauge(
             descriptor: .init(namespace: "yolofuse", metricName: "models_resident", unitName: "count", helpText: "Models loaded in memory"),

@@ -196,5 +196,5 @@ private func renderIR(_ ir: Image, box: Letterbox, registration: Registration?, 
 }
 
 extension Duration {
-    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
+    public var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
 }

@@ -1,0 +1,15 @@
+import Foundation
+
+/// Who is calling, as the auth middleware established it; handlers read it through `Principal.current`.
+enum Principal: Sendable, Equatable {
+    case admin
+    case tenant(id: UUID, keyID: String)
+
+    @TaskLocal static var current: Principal?
+
+    /// The calling tenant; handlers behind the tenant-key check can rely on it.
+    static func tenant() throws -> (id: UUID, keyID: String) {
+        guard case .tenant(let id, let keyID) = current else { throw APIError(.unauthorized, "send a tenant's API key") }
+        return (id, keyID)
+    }
+}

@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(
             name: "YOLOFuseAPITests",
             dependencies: [
-                "YOLOFuseAPI", "YOLOFuseDetect", "YOLOFuseEngine",
+                "YOLOFuseAPI", "YOLOFuseDetect", "YOLOFuseEngine", "YOLOFuseStore", "YOLOFuseVision",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]

@@ -40,19 +40,14 @@ public protocol StateStore: Sendable {
     func activateModelVersion(tenant: UUID, id: UUID, at: Date) async throws -> Bool
     /// Deactivates the tenant's active version (so the default model serves); returns whether one was active.
     func deactivateModels(tenant: UUID) async throws -> Bool
+    /// Undoes the last activation: the active version is deactivated and leaves the history, and the ready
+    /// version activated most recently before it serves again (none: the default model). Returns what is active
+    /// now; throws a conflict when nothing is active.
+    func rollBack(tenant: UUID, at: Date) async throws -> ModelVersionRecord?
     func deleteModelVersion(tenant: UUID, id: UUID) async throws -> Bool
 
     // Usage (tenant-scoped).
     /// Returns false when an event with that request id was already recorded.
     func recordUsage(_ event: UsageEvent) async throws -> Bool
     func usageSummary(tenant: UUID, since: Date) async throws -> UsageSummary
-}
-
-extension StateStore {
-    /// The version rollback returns to: the ready one activated most recently before the current.
-    public func rollbackTarget(tenant: UUID) async throws -> ModelVersionRecord? {
-        try await modelVersions(tenant: tenant)
-            .filter { !$0.active && $0.state == .ready && $0.activatedAt != nil }
-            .max { $0.activatedAt! < $1.activatedAt! }
-    }
 }

@@ -9,33 +9,18 @@ import YOLOFuseEngine
 /// End to end over a real loopback socket: the server as `yolofuse serve` builds it, a real HTTP client.
 @Suite("Detection API over HTTP")
 struct DetectEndpointTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static func fixture(_ path: String) -> URL { root.appendingPathComponent("Tests/Fixtures").appendingPathComponent(path) }
-    static let engine = Engine(configuration: .init(backend: .onednn, threads: 2))
-
     func configuration(maxImageBytes: Int = 32 << 20) -> ServerConfiguration {
-        ServerConfiguration(host: "127.0.0.1", port: 0, modelURL: Self.fixture("models/mid_t_op18_dyn.onnx"), maxImageBytes: maxImageBytes)
+        TestServer.configuration(maxImageBytes: maxImageBytes)
     }
 
-    /// A multipart/form-data body with the given parts (name, content type, bytes).
-    func form(_ parts: [(String, String, Data)]) -> (ByteBuffer, HTTPFields) {
-        let boundary = "yolofuse-test-boundary"
-        var body = Data()
-        for (name, type, data) in parts {
-            body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\nContent-Type: \(type)\r\n\r\n".utf8))
-            body.append(data)
-            body.append(Data("\r\n".utf8))
-        }
-        body.append(Data("--\(boundary)--\r\n".utf8))
-        return (ByteBuffer(bytes: body), [.contentType: "multipart/form-data; boundary=\(boundary)"])
+    func form(_ parts: [(String, String, Data)], key: String) -> (ByteBuffer, HTTPFields) {
+        TestServer.form(parts, headers: TestServer.bearer(key))
     }
 
-    func images() throws -> (Data, Data) {
-        (try Data(contentsOf: Self.fixture("pairs/scene_rgb.jpg")), try Data(contentsOf: Self.fixture("pairs/scene_ir.jpg")))
-    }
+    func images() throws -> (Data, Data) { try TestServer.pair() }
 
     @Test func healthReadinessAndTheSpec() async throws {
-        let app = try await buildApplication(configuration(), engine: Self.engine)
+        let app = try await buildApplication(configuration(), engine: TestServer.engine)
         try await app.test(.live) { client in
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/readyz", method: .get) { response in
@@ -51,18 +36,20 @@ struct DetectEndpointTests {
     }
 
     @Test func detectReturnsBoxesInOriginalPixels() async throws {
-        let app = try await buildApplication(configuration(), engine: Self.engine)
+        let app = try await buildApplication(configuration(), engine: TestServer.engine)
         let (rgb, ir) = try images()
         let options = Data(#"{"conf": 0.4, "max_det": 50}"#.utf8)
-        let (body, headers) = form([("rgb", "image/jpeg", rgb), ("ir", "image/jpeg", ir), ("options", "application/json", options)])
-        var traced = headers
-        traced[HTTPField.Name("X-Request-Id")!] = "trace-123"
-        let requestHeaders = traced
         try await app.test(.live) { client in
+            let key = try await TestServer.provision(client).key
+            let (body, headers) = form([("rgb", "image/jpeg", rgb), ("ir", "image/jpeg", ir), ("options", "application/json", options)], key: key)
+            var requestHeaders = headers
+            requestHeaders[HTTPField.Name("X-Request-Id")!] = "trace-123"
             try await client.execute(uri: "/v1/detect", method: .post, headers: requestHeaders, body: body) { response in
                 #expect(response.status == .ok, "\(String(buffer: response.body))")
-                #expect(response.headers[HTTPField.Name("X-Request-Id")!] == "trace-123")
-                #expect(response.headers[HTTPField.Name("X-Model-Version")!] == "mid_t_op18_dyn")
+                // Our own id keys the usage event; the caller's is echoed for tracing.
+                #expect(response.headers[HTTPField.Name("X-Request-Id")!]?.count == 36)
+                #expect(response.headers[HTTPField.Name("X-Client-Request-Id")!] == "trace-123")
+                #expect(response.headers[HTTPField.Name("X-Model-Version")!] == "default")
                 #expect(Double(response.headers[HTTPField.Name("X-Processing-Time-Ms")!] ?? "") ?? 0 > 0)
                 let json = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
                 let image = try #require(json["image"] as? [String: Int])
@@ -79,33 +66,34 @@ struct DetectEndpointTests {
     }
 
     @Test func badInputGetsAClearClientError() async throws {
-        let app = try await buildApplication(configuration(maxImageBytes: 50_000), engine: Self.engine)
+        let app = try await buildApplication(configuration(maxImageBytes: 50_000), engine: TestServer.engine)
         let (rgb, ir) = try images()
         try await app.test(.live) { client in
+            let key = try await TestServer.provision(client).key
             // Missing IR for a fusion model: 422 naming the part.
-            let (onlyRGB, h1) = form([("rgb", "image/jpeg", Data(rgb.prefix(40_000)))])
+            let (onlyRGB, h1) = form([("rgb", "image/jpeg", Data(rgb.prefix(40_000)))], key: key)
             try await client.execute(uri: "/v1/detect", method: .post, headers: h1, body: onlyRGB) { response in
                 #expect(response.status.code == 400 || response.status.code == 422)
             }
             // An image over the upload limit: 413.
-            let (big, h2) = form([("rgb", "image/jpeg", rgb), ("ir", "image/jpeg", ir)])
+            let (big, h2) = form([("rgb", "image/jpeg", rgb), ("ir", "image/jpeg", ir)], key: key)
             try await client.execute(uri: "/v1/detect", method: .post, headers: h2, body: big) { response in
                 #expect(response.status == .contentTooLarge)
                 #expect(String(buffer: response.body).contains("rgb"))
             }
             // A threshold out of range: 422 naming the field.
-            let (badOption, h3) = form([("ir", "image/jpeg", ir), ("options", "application/json", Data(#"{"conf": 3}"#.utf8))])
+            let (badOption, h3) = form([("ir", "image/jpeg", ir), ("options", "application/json", Data(#"{"conf": 3}"#.utf8))], key: key)
             try await client.execute(uri: "/v1/detect", method: .post, headers: h3, body: badOption) { response in
                 #expect(response.status.code == 400 || response.status.code == 422)
             }
             // Not an image: 400 naming the part.
-            let (garbage, h4) = form([("rgb", "image/jpeg", Data("not a jpeg".utf8)), ("ir", "image/jpeg", ir)])
+            let (garbage, h4) = form([("rgb", "image/jpeg", Data("not a jpeg".utf8)), ("ir", "image/jpeg", ir)], key: key)
             try await client.execute(uri: "/v1/detect", method: .post, headers: h4, body: garbage) { response in
                 #expect(response.status == .badRequest)
                 #expect(String(buffer: response.body).contains("rgb"))
             }
             // Not multipart at all.
-            try await client.execute(uri: "/v1/detect", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: "{}")) { response in
+            try await client.execute(uri: "/v1/detect", method: .post, headers: [.contentType: "application/json", .authorization: "Bearer \(key)"], body: ByteBuffer(string: "{}")) { response in
                 #expect((400..<500).contains(Int(response.status.code)))
             }
             // The server is still fine afterwards, and counted all of it by route template and status.
@@ -124,10 +112,11 @@ struct DetectEndpointTests {
     @Test func concurrentRequestsAreBatchedAndAllAnswered() async throws {
         var configuration = configuration()
         configuration.batching = .init(maxBatchSize: 4, maxQueueDelay: .milliseconds(20), maxQueueLength: 32)
-        let app = try await buildApplication(configuration, engine: Self.engine)
+        let app = try await buildApplication(configuration, engine: TestServer.engine)
         let (rgb, ir) = try images()
-        let (body, headers) = form([("rgb", "image/jpeg", rgb), ("ir", "image/jpeg", ir)])
         try await app.test(.live) { client in
+            let key = try await TestServer.provision(client).key
+            let (body, headers) = form([("rgb", "image/jpeg", rgb), ("ir", "image/jpeg", ir)], key: key)
             let statuses = try await withThrowingTaskGroup(of: (UInt, Int).self) { group in
                 for _ in 0..<8 {
                     group.addTask {

@@ -85,7 +85,17 @@ struct StateStoreTests {
             #expect(try await store.activateModelVersion(tenant: tenant.id, id: v2.id, at: Date(timeIntervalSince1970: 200)))
             #expect(try await store.activeModelVersion(tenant: tenant.id)?.id == v2.id)
             #expect(try await store.modelVersions(tenant: tenant.id).filter(\.active).count == 1)
-            #expect(try await store.rollbackTarget(tenant: tenant.id)?.id == v1.id)
+            let v3 = try await upload("det")
+            try await store.setModelState(tenant: tenant.id, id: v3.id, state: .ready, failure: nil)
+            #expect(try await store.activateModelVersion(tenant: tenant.id, id: v3.id, at: Date(timeIntervalSince1970: 300)))
+            // Roll back pops the activation history: v3 → v2 → v1 → default, then nothing is left.
+            #expect(try await store.rollBack(tenant: tenant.id, at: Date(timeIntervalSince1970: 400))?.id == v2.id)
+            #expect(try await store.rollBack(tenant: tenant.id, at: Date(timeIntervalSince1970: 500))?.id == v1.id)
+            #expect(try await store.rollBack(tenant: tenant.id, at: Date(timeIntervalSince1970: 600)) == nil)
+            #expect(try await store.activeModelVersion(tenant: tenant.id) == nil)
+            await #expect(throws: StoreError.self) { try await store.rollBack(tenant: tenant.id, at: Date()) }
+            #expect(try await store.deleteModelVersion(tenant: tenant.id, id: v3.id))
+            #expect(try await store.activateModelVersion(tenant: tenant.id, id: v2.id, at: Date(timeIntervalSince1970: 700)))
             // Another tenant cannot activate or delete it.
             #expect(try await store.activateModelVersion(tenant: other.id, id: v1.id, at: Date()) == false)
             #expect(try await store.deleteModelVersion(tenant: other.id, id: v1.id) == false)

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import OpenAPIRuntime
 import YOLOFuseDetect
+import YOLOFuseEngine
 import YOLOFuseStore
 import YOLOFuseVision
 
@@ -24,8 +25,9 @@ extension APIService {
                 let decoded = try await detector.decode([pair], limits: ImageCodec.Limits(maxPixels: configuration.maxImagePixels))[0]
                 // Concurrent requests share model runs through the model's dynamic batcher.
                 let raw = try await model.batcher.detect(decoded.input, options: detector.options(options, for: decoded))
-                let annotated = wantsJPEG ? try annotate(decoded, raw) : nil
-                return (result: detector.finish(raw, for: decoded), annotated: annotated)
+                let result = detector.finish(raw, for: decoded)
+                let annotated = wantsJPEG ? try await annotate(form, result) : nil
+                return (result: result, annotated: annotated)
             }
             let headers = Operations.Detect.Output.Ok.Headers(
                 xRequestId: RequestID.current, xProcessingTimeMs: String(format: "%.1f", (ContinuousClock.now - started).milliseconds),
@@ -110,10 +112,15 @@ extension APIService {
         return options
     }
 
-    /// Draws the boxes on the decoded RGB image (IR for IR-only models); the raw result is in its pixels.
-    private func annotate(_ decoded: DecodedPair, _ result: DetectionResult) throws -> Data {
-        guard let image = decoded.input.rgb ?? decoded.input.ir else { return Data() }
-        return try ImageCodec.encodeJPEG(Annotator.annotate(image, with: result.detections), quality: 85)
+    /// Draws the boxes on the RGB image (IR for IR-only requests) at its full size, as the boxes are reported.
+    /// Decoding, drawing and encoding run on an engine thread, off the cooperative pool.
+    private func annotate(_ form: Form, _ result: DetectionResult) async throws -> Data {
+        guard let data = form.rgb ?? form.ir else { return Data() }
+        let name = form.rgb == nil ? "ir" : "rgb", limits = ImageCodec.Limits(maxPixels: configuration.maxImagePixels)
+        return try await models.engine.executor.run(threads: 1) {
+            let image = try ImageCodec.decode(data, name: name, limits: limits)
+            return try ImageCodec.encodeJPEG(Annotator.annotate(image, with: result.detections), quality: 85)
+        }
     }
 
     private func payload(_ result: DetectionResult, model: String) -> Components.Schemas.DetectionResult {

@@ -36,14 +36,7 @@ extension APIService {
 
     func rollbackModel(_ input: Operations.RollbackModel.Input) async throws -> Operations.RollbackModel.Output {
         let caller = try Principal.tenant()
-        guard try await store.activeModelVersion(tenant: caller.id) != nil else {
-            throw APIError(.conflict, "the default model is serving; there is nothing to roll back")
-        }
-        if let previous = try await store.rollbackTarget(tenant: caller.id) {
-            _ = try await store.activateModelVersion(tenant: caller.id, id: previous.id, at: Date())
-        } else {
-            _ = try await store.deactivateModels(tenant: caller.id)
-        }
+        _ = try await store.rollBack(tenant: caller.id, at: Date())
         return .ok(.init(body: .json(try await serving(tenant: caller.id))))
     }
 

@@ -6,7 +6,7 @@ import YOLOFuseEngine
 final class ResidentModel: Sendable {
     /// "default" or a model version id.
     let key: String
-    /// What responses name in X-Model-Version: "default" or "NAME:vN".
+    /// What responses name in X-Model-Version: "default" or "NAME-vN".
     let label: String
     let detector: Detector
     let batcher: DynamicBatcher

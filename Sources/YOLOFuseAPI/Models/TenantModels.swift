@@ -53,7 +53,7 @@ struct TenantModels: Sendable {
         }
     }
 
-    static func label(_ record: ModelVersionRecord) -> String { "\(record.name):v\(record.version)" }
+    static func label(_ record: ModelVersionRecord) -> String { "\(record.name)-v\(record.version)" }
 
     /// Stores an upload's file (already in the blob store) as a new version, loads and validates it, and
     /// activates it if asked. A version that fails to load is kept as failed, with the reason, and a 422 says why.

@@ -249,6 +249,24 @@ public final class PostgresStore: StateStore {
         }
     }
 
+    public func rollBack(tenant: UUID, at: Date) async throws -> ModelVersionRecord? {
+        try await scoped(tenant) { connection in
+            guard let current = try await rows(connection, """
+                SELECT id FROM model_versions WHERE tenant_id = \(tenant) AND active FOR UPDATE
+                """).first?["id"].decode(UUID.self) else {
+                throw StoreError.conflict("the default model is serving; there is nothing to roll back")
+            }
+            try await connection.query("UPDATE model_versions SET active = false, activated_at = NULL WHERE id = \(current)", logger: logger)
+            guard let previous = try await rows(connection, """
+                SELECT id FROM model_versions WHERE tenant_id = \(tenant) AND state = 'ready' AND activated_at IS NOT NULL
+                ORDER BY activated_at DESC LIMIT 1
+                """).first?["id"].decode(UUID.self) else { return nil }
+            return try await rows(connection, """
+                UPDATE model_versions SET active = true, activated_at = \(at.timeIntervalSince1970) WHERE id = \(previous) RETURNING *
+                """).first.map(Self.modelVersion)
+        }
+    }
+
     public func deleteModelVersion(tenant: UUID, id: UUID) async throws -> Bool {
         try await scoped(tenant) { connection in
             try await !rows(connection, "DELETE FROM model_versions WHERE tenant_id = \(tenant) AND id = \(id) RETURNING id").isEmpty

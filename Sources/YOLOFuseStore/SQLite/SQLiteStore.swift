@@ -159,6 +159,21 @@ public final class SQLiteStore: StateStore {
         }
     }
 
+    public func rollBack(tenant: UUID, at: Date) async throws -> ModelVersionRecord? {
+        try await connection.transaction { db in
+            guard let current = try db.execute("SELECT id FROM model_versions WHERE tenant_id = ? AND active = 1", [.text(tenant.key)]).first else {
+                throw StoreError.conflict("the default model is serving; there is nothing to roll back")
+            }
+            try db.execute("UPDATE model_versions SET active = 0, activated_at = NULL WHERE id = ?", [current["id"]])
+            guard let previous = try db.execute("""
+                SELECT id FROM model_versions WHERE tenant_id = ? AND state = 'ready' AND activated_at IS NOT NULL
+                ORDER BY activated_at DESC LIMIT 1
+                """, [.text(tenant.key)]).first else { return nil }
+            try db.execute("UPDATE model_versions SET active = 1, activated_at = ? WHERE id = ?", [.date(at), previous["id"]])
+            return try db.execute("SELECT * FROM model_versions WHERE id = ?", [previous["id"]]).first.map(Self.modelVersion)
+        }
+    }
+
     public func deleteModelVersion(tenant: UUID, id: UUID) async throws -> Bool {
         try await connection.transaction { db in
             try db.execute("DELETE FROM model_versions WHERE tenant_id = ? AND id = ?", [.text(tenant.key), .text(id.key)])

@@ -23,7 +23,7 @@ public func buildApplication(_ configuration: ServerConfiguration, engine: Engin
     do {
         await registry.install(try await ModelRegistry.load(.init(url: configuration.modelURL, label: TenantModels.defaultKey),
                                                             key: TenantModels.defaultKey, engine: engine, batching: configuration.batching,
-                                                            onBatch: onBatch))
+                                                            imageSize: configuration.modelImageSize, onBatch: onBatch))
     } catch {
         await store.close()
         throw error

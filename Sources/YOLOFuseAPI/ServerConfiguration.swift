@@ -9,6 +9,8 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// The default model: tenants without an active version of their own use it.
     public var modelURL: URL
+    /// Square input size for the default model when it is dynamic (nil: the size in its manifest).
+    public var modelImageSize: Int?
     /// The admin key for /v1/admin.
     public var adminKey: String
     /// Tenants, keys, model versions and usage.
@@ -38,6 +40,7 @@ public struct ServerConfiguration: Sendable {
         self.host = host
         self.port = port
         self.modelURL = modelURL
+        modelImageSize = nil
         self.adminKey = adminKey
         self.store = store
         self.blobDirectory = blobDirectory

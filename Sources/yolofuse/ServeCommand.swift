@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import SystemPackage
 import YOLOFuseAPI
+import YOLOFuseDetect
 import YOLOFuseStore
 
 struct ServeCommand: AsyncParsableCommand {
@@ -15,7 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
             --config, defaults. Keys (environment name in brackets): host [YOLOFUSE_HOST], port [YOLOFUSE_PORT], \
             model [YOLOFUSE_MODEL], store [YOLOFUSE_STORE] (a path for SQLite or a postgres:// URL), \
             data.dir [YOLOFUSE_DATA_DIR], admin.key [YOLOFUSE_ADMIN_KEY], limits.image.bytes, limits.model.bytes, \
-            models.budget.mb, keys.cache.seconds. Without an admin key, one is made for this run and printed once.
+            models.budget.mb, keys.cache.seconds, model.imgsz (square input size for a dynamic default model), \
+            batch.max.size (1 turns batching off), batch.max.delay.ms, batch.queue.length. Without an admin key, one is made for this run and printed once.
             """
     )
 
@@ -56,6 +58,12 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxImageBytes = maxImageBytes ?? settings.int(forKey: "limits.image.bytes", default: configuration.maxImageBytes)
         configuration.maxModelBytes = maxModelBytes ?? settings.int(forKey: "limits.model.bytes", default: configuration.maxModelBytes)
         configuration.modelMemoryBudgetBytes = settings.int(forKey: "models.budget.mb", default: configuration.modelMemoryBudgetBytes >> 20) << 20
+        if let size = settings.int(forKey: "model.imgsz") { configuration.modelImageSize = size }
+        configuration.batching = .init(
+            maxBatchSize: settings.int(forKey: "batch.max.size", default: configuration.batching.maxBatchSize),
+            maxQueueDelay: .microseconds(Int(settings.double(forKey: "batch.max.delay.ms", default: 5) * 1000)),
+            maxQueueLength: settings.int(forKey: "batch.queue.length", default: configuration.batching.maxQueueLength))
+        guard (1...32).contains(configuration.batching.maxBatchSize) else { throw ValidationError("batch.max.size must be 1 to 32") }
         configuration.keyCacheTTL = .milliseconds(Int(settings.double(forKey: "keys.cache.seconds", default: 2) * 1000))
         let app = try await buildApplication(configuration)
         // Runs until SIGINT or SIGTERM; in-flight requests finish before the process exits.

@@ -65,8 +65,8 @@ actor ModelRegistry {
 
     /// Loads a model, validates it (its manifest agrees with the graph) and warms it up; nothing is kept resident.
     static func load(_ source: Source, key: String, engine: Engine, batching: BatcherStateMachine<Int>.Configuration,
-                     onBatch: @escaping @Sendable (Int, Duration) -> Void) async throws -> ResidentModel {
-        let detector = try await Detector.load(source.url, engine: engine)
+                     imageSize: Int? = nil, onBatch: @escaping @Sendable (Int, Duration) -> Void) async throws -> ResidentModel {
+        let detector = try await Detector.load(source.url, engine: engine, imageSize: imageSize)
         let fileBytes = (try? FileManager.default.attributesOfItem(atPath: source.url.path)[.size] as? Int) ?? 0
         return ResidentModel(key: key, label: source.label, detector: detector,
                              batcher: DynamicBatcher(detector: detector, configuration: batching, onBatch: onBatch),

@@ -15,21 +15,19 @@ public func buildApplication(_ configuration: ServerConfiguration, engine: Engin
     logger.logLevel = .info
     let engine = engine ?? Engine(configuration: configuration.engine)
     let metrics = ServiceMetrics()
-    let onBatch: @Sendable (Int, Duration) -> Void = { images, duration in metrics.recordInference(duration, images: images) }
     let store = try await configuration.store.open()
-    let registry = ModelRegistry(engine: engine, batching: configuration.batching, budgetBytes: configuration.modelMemoryBudgetBytes,
-                                 onBatch: onBatch, onResidentCount: { metrics.setModelsResident($0) })
+    let loader = ModelLoader(engine: engine, batching: configuration.batching, metrics: metrics)
+    let registry = ModelRegistry(loader: loader, budgetBytes: configuration.modelMemoryBudgetBytes,
+                                 onResidentCount: { metrics.setModelsResident($0) })
     let defaultName = configuration.modelURL.deletingPathExtension().lastPathComponent
     do {
-        await registry.install(try await ModelRegistry.load(.init(url: configuration.modelURL, label: TenantModels.defaultKey),
-                                                            key: TenantModels.defaultKey, engine: engine, batching: configuration.batching,
-                                                            imageSize: configuration.modelImageSize, onBatch: onBatch))
+        await registry.install(try await loader.load(.init(url: configuration.modelURL, label: TenantModels.defaultKey),
+                                                     key: TenantModels.defaultKey, imageSize: configuration.modelImageSize))
     } catch {
         await store.close()
         throw error
     }
-    let models = TenantModels(store: store, blobs: try BlobStore(root: configuration.blobDirectory), registry: registry, engine: engine,
-                              batching: configuration.batching, onBatch: onBatch)
+    let models = TenantModels(store: store, blobs: try BlobStore(root: configuration.blobDirectory), registry: registry)
     let authenticator = Authenticator(store: store, adminKey: configuration.adminKey, cacheTTL: configuration.keyCacheTTL)
 
     let router = Router()

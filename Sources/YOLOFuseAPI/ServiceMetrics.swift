@@ -1,10 +1,12 @@
 import Hummingbird
 import Prometheus
+import Synchronization
 
 /// Prometheus metrics of one server. Labels are bounded: the route template, method and status, never tenant
 /// or request ids (billing-grade usage belongs in the database, not here).
 final class ServiceMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
+    private let queued = Mutex(0)
 
     static let latencyBuckets: [Duration] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000].map { .milliseconds($0) }
 
@@ -36,6 +38,19 @@ final class ServiceMetrics: Sendable {
                               helpText: "Usage events that could not be written after retries"),
             labels: []
         ).increment()
+    }
+
+    /// Requests waiting in every model's batcher queue.
+    func queueChanged(by delta: Int) {
+        let total = queued.withLock { value in
+            value += delta
+            return value
+        }
+        registry.makeGauge(
+            descriptor: .init(namespace: "yolofuse", metricName: "queue_depth", unitName: "requests",
+                              helpText: "Requests waiting for a model run, over all resident models"),
+            labels: []
+        ).set(Double(total))
     }
 
     func setModelsResident(_ count: Int) {

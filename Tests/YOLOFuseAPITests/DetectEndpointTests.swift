@@ -65,6 +65,42 @@ struct DetectEndpointTests {
         }
     }
 
+    @Test func severalPairsInOneRequestAnswerInOrder() async throws {
+        let app = try await buildApplication(configuration(), engine: TestServer.engine)
+        let (rgb, ir) = try images()
+        let (smallRGB, smallIR) = (try Data(contentsOf: TestServer.fixture("sample/images").appendingPathComponent(sampleName())),
+                                   try Data(contentsOf: TestServer.fixture("sample/imagesIR").appendingPathComponent(sampleName())))
+        try await app.test(.live) { client in
+            let key = try await TestServer.provision(client).key
+            let single = try await TestServer.detect(client, key: key)
+            let (body, headers) = form([("rgb.scene", "image/jpeg", rgb), ("rgb.sample-1", "image/jpeg", smallRGB),
+                                        ("ir.sample-1", "image/jpeg", smallIR), ("ir.scene", "image/jpeg", ir)], key: key)
+            try await client.execute(uri: "/v1/detect", method: .post, headers: headers, body: body) { response in
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+                let json = try TestServer.json(response)
+                let results = try #require(json["results"] as? [[String: Any]])
+                #expect(results.map { $0["pair"] as? String } == ["scene", "sample-1"])
+                // The scene pair gets the same boxes as when sent alone.
+                let alone = try #require(try JSONSerialization.jsonObject(with: Data(single.body.utf8)) as? [String: Any])
+                let scene = try #require(results[0]["result"] as? [String: Any])
+                #expect((scene["detections"] as? [[String: Any]])?.count == (alone["detections"] as? [[String: Any]])?.count)
+                #expect((scene["image"] as? [String: Int])?["width"] == 800)
+            }
+            // Plain and keyed parts do not mix; a part sent twice is refused by name.
+            let (mixed, h1) = form([("rgb", "image/jpeg", rgb), ("ir.a", "image/jpeg", ir)], key: key)
+            try await client.execute(uri: "/v1/detect", method: .post, headers: h1, body: mixed) { #expect($0.status == .unprocessableContent) }
+            let (twice, h2) = form([("rgb.a", "image/jpeg", rgb), ("rgb.a", "image/jpeg", rgb)], key: key)
+            try await client.execute(uri: "/v1/detect", method: .post, headers: h2, body: twice) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(String(buffer: response.body).contains("rgb.a"))
+            }
+        }
+    }
+
+    func sampleName() throws -> String {
+        try #require(try FileManager.default.contentsOfDirectory(atPath: TestServer.fixture("sample/images").path).sorted().first)
+    }
+
     @Test func badInputGetsAClearClientError() async throws {
         let app = try await buildApplication(configuration(maxImageBytes: 50_000), engine: TestServer.engine)
         let (rgb, ir) = try images()
@@ -137,6 +173,8 @@ struct DetectEndpointTests {
             try await client.execute(uri: "/metrics", method: .get) { response in
                 let text = String(buffer: response.body)
                 #expect(text.contains("yolofuse_batch_images_sum 8"), "\(text)")
+                // Every queued request has left the queue.
+                #expect(text.contains("yolofuse_queue_depth_requests 0"), "\(text)")
             }
         }
     }

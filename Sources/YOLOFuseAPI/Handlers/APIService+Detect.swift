@@ -6,37 +6,41 @@ import YOLOFuseEngine
 import YOLOFuseStore
 import YOLOFuseVision
 
-/// POST /v1/detect: one pair through the tenant's model, batched with concurrent requests; every call, answered
-/// or refused, is metered once.
+/// POST /v1/detect: one pair (or several) through the tenant's model, batched with concurrent requests; every
+/// call, answered or refused, is metered once.
 extension APIService {
     func detect(_ input: Operations.Detect.Input) async throws -> Operations.Detect.Output {
         let started = ContinuousClock.now
         let caller = try Principal.tenant()
         var modelLabel = TenantModels.defaultKey
+        var images = 0
         do {
             let form = try await readForm(input)
-            guard form.rgb != nil || form.ir != nil else { throw APIError(.unprocessable, "send an 'rgb' and/or an 'ir' image part", field: "rgb") }
+            images = form.pairs.reduce(0) { $0 + ($1.rgb == nil ? 0 : 1) + ($1.ir == nil ? 0 : 1) }
             let wantsJPEG = Self.prefersJPEG(input.headers.accept)
+            guard !(wantsJPEG && form.isBatch) else {
+                throw APIError(.unprocessable, "an annotated image answers one pair; send one or ask for JSON", field: "form")
+            }
             let output = try await models.withModel(tenant: caller.id, requested: form.options?.model) { model in
                 modelLabel = model.label
-                let detector = model.detector
-                let options = try detectionOptions(form.options, classCount: detector.manifest.classCount)
-                let pair = EncodedPair(rgb: form.rgb, ir: form.ir, rgbName: "rgb", irName: "ir")
-                let decoded = try await detector.decode([pair], limits: ImageCodec.Limits(maxPixels: configuration.maxImagePixels))[0]
-                // Concurrent requests share model runs through the model's dynamic batcher.
-                let raw = try await model.batcher.detect(decoded.input, options: detector.options(options, for: decoded))
-                let result = detector.finish(raw, for: decoded)
-                let annotated = wantsJPEG ? try await annotate(form, result) : nil
-                return (result: result, annotated: annotated)
+                let results = try await detect(form, on: model)
+                let annotated = wantsJPEG ? try await annotate(form.pairs[0], results[0]) : nil
+                return (results: results, annotated: annotated)
             }
             let headers = Operations.Detect.Output.Ok.Headers(
                 xRequestId: RequestID.current, xProcessingTimeMs: String(format: "%.1f", (ContinuousClock.now - started).milliseconds),
-                xModelVersion: modelLabel, xDetectionCount: String(output.result.detections.count))
+                xModelVersion: modelLabel, xDetectionCount: String(output.results.reduce(0) { $0 + $1.detections.count }))
             await recordUsage(UsageEvent(requestID: RequestID.current, tenantID: caller.id, keyID: caller.keyID, modelVersion: modelLabel,
-                                         images: (form.rgb == nil ? 0 : 1) + (form.ir == nil ? 0 : 1),
-                                         inferenceMilliseconds: output.result.timings.inferenceMs, status: 200))
+                                         images: images, inferenceMilliseconds: output.results.reduce(0) { $0 + $1.timings.inferenceMs },
+                                         status: 200))
             if let jpeg = output.annotated { return .ok(.init(headers: headers, body: .jpeg(HTTPBody(jpeg)))) }
-            return .ok(.init(headers: headers, body: .json(payload(output.result, model: modelLabel))))
+            guard form.isBatch else {
+                return .ok(.init(headers: headers, body: .json(.DetectionResult(payload(output.results[0], model: modelLabel)))))
+            }
+            let batch = Components.Schemas.BatchDetectionResult(model: modelLabel, results: zip(form.pairs, output.results).map { pair, result in
+                .init(pair: pair.key, result: payload(result, model: modelLabel))
+            })
+            return .ok(.init(headers: headers, body: .json(.BatchDetectionResult(batch))))
         } catch {
             let status = APIError.from(error)?.status.http.code ?? 500
             await recordUsage(UsageEvent(requestID: RequestID.current, tenantID: caller.id, keyID: caller.keyID, modelVersion: modelLabel,
@@ -45,35 +49,52 @@ extension APIService {
         }
     }
 
+    /// Decodes the pairs and sends each to the model's dynamic batcher at once, so a request's pairs share runs
+    /// with each other and with concurrent requests; results come back in the pairs' order.
+    private func detect(_ form: DetectForm, on model: ResidentModel) async throws -> [DetectionResult] {
+        let detector = model.detector
+        let options = try detectionOptions(form.options, classCount: detector.manifest.classCount)
+        let encoded = form.pairs.map { EncodedPair(rgb: $0.rgb, ir: $0.ir, rgbName: $0.partName("rgb"), irName: $0.partName("ir")) }
+        let decoded = try await detector.decode(encoded, limits: ImageCodec.Limits(maxPixels: configuration.maxImagePixels))
+        let optionList = try decoded.map { try detector.options(options, for: $0) }
+        let raw = try await withThrowingTaskGroup(of: (Int, DetectionResult).self) { group in
+            for index in decoded.indices {
+                group.addTask { (index, try await model.batcher.detect(decoded[index].input, options: optionList[index])) }
+            }
+            var results = [DetectionResult?](repeating: nil, count: decoded.count)
+            for try await (index, result) in group { results[index] = result }
+            return results.map { $0! }
+        }
+        return zip(raw, decoded).map { detector.finish($0, for: $1) }
+    }
+
     /// JPEG when the Accept header ranks image/jpeg above application/json (or names only it).
     static func prefersJPEG(_ accept: [AcceptHeaderContentType<Operations.Detect.AcceptableContentType>]) -> Bool {
         let ranked = accept.filter { $0.contentType == .jpeg || $0.contentType == .json }.sorted { $0.quality.doubleValue > $1.quality.doubleValue }
         return ranked.first?.contentType == .jpeg
     }
 
-    struct Form {
-        var rgb: Data?
-        var ir: Data?
-        var options: Components.Schemas.DetectOptions?
-    }
-
     /// Collects the parts, each image up to the configured size; unknown parts are refused by name.
-    private func readForm(_ input: Operations.Detect.Input) async throws -> Form {
+    private func readForm(_ input: Operations.Detect.Input) async throws -> DetectForm {
         guard case .multipartForm(let body) = input.body else { throw APIError(.badRequest, "send multipart/form-data") }
-        var form = Form()
+        var form = DetectForm()
         do {
             for try await part in body {
                 switch part {
                 case .rgb(let image):
-                    form.rgb = try await collectImage(image.payload.body, field: "rgb")
+                    try form.add(.rgb, key: "", data: try await collectImage(image.payload.body, field: "rgb"))
                 case .ir(let image):
-                    form.ir = try await collectImage(image.payload.body, field: "ir")
+                    try form.add(.ir, key: "", data: try await collectImage(image.payload.body, field: "ir"))
                 case .options(let options):
                     form.options = options.payload.body
                 case .undocumented(let part):
-                    _ = try? await Data(collecting: part.body, upTo: 1 << 20)
-                    let name = part.headerFields[.contentDisposition] ?? "a part"
-                    throw APIError(.unprocessable, "unknown part (\(name)); send 'rgb', 'ir' and 'options'", field: "form")
+                    let name = DetectForm.partName(part.headerFields[.contentDisposition] ?? "")
+                    guard let (modality, key) = DetectForm.keyedImage(name) else {
+                        _ = try? await Data(collecting: part.body, upTo: 1 << 20)
+                        throw APIError(.unprocessable, "unknown part '\(name ?? "")'; send 'rgb', 'ir' (or 'rgb.KEY', 'ir.KEY') and 'options'",
+                                       field: "form")
+                    }
+                    try form.add(modality, key: key, data: try await collectImage(part.body, field: name ?? "image"))
                 }
             }
         } catch let error as APIError {
@@ -81,6 +102,7 @@ extension APIService {
         } catch {
             throw APIError(.badRequest, "the multipart body could not be read: \(error)")
         }
+        guard !form.pairs.isEmpty else { throw APIError(.unprocessable, "send an 'rgb' and/or an 'ir' image part", field: "rgb") }
         return form
     }
 
@@ -114,10 +136,10 @@ extension APIService {
 
     /// Draws the boxes on the RGB image (IR for IR-only requests) at its full size, as the boxes are reported.
     /// Decoding, drawing and encoding run on an engine thread, off the cooperative pool.
-    private func annotate(_ form: Form, _ result: DetectionResult) async throws -> Data {
-        guard let data = form.rgb ?? form.ir else { return Data() }
-        let name = form.rgb == nil ? "ir" : "rgb", limits = ImageCodec.Limits(maxPixels: configuration.maxImagePixels)
-        return try await models.engine.executor.run(threads: 1) {
+    private func annotate(_ pair: DetectForm.Pair, _ result: DetectionResult) async throws -> Data {
+        guard let data = pair.rgb ?? pair.ir else { return Data() }
+        let name = pair.rgb == nil ? pair.partName("ir") : pair.partName("rgb"), limits = ImageCodec.Limits(maxPixels: configuration.maxImagePixels)
+        return try await models.registry.loader.engine.executor.run(threads: 1) {
             let image = try ImageCodec.decode(data, name: name, limits: limits)
             return try ImageCodec.encodeJPEG(Annotator.annotate(image, with: result.detections), quality: 85)
         }

@@ -10,9 +10,6 @@ struct TenantModels: Sendable {
     let store: any StateStore
     let blobs: BlobStore
     let registry: ModelRegistry
-    let engine: Engine
-    let batching: BatcherStateMachine<Int>.Configuration
-    let onBatch: @Sendable (Int, Duration) -> Void
 
     static let defaultKey = "default"
 
@@ -45,7 +42,7 @@ struct TenantModels: Sendable {
         guard let record else {
             return try await registry.lease(Self.defaultKey) { throw APIError(.unavailable, "the default model is not loaded") }
         }
-        let source = ModelRegistry.Source(url: blobs.url(record.blobKey), label: Self.label(record))
+        let source = ModelLoader.Source(url: blobs.url(record.blobKey), label: Self.label(record))
         do {
             return try await registry.lease(record.id.uuidString.lowercased()) { source }
         } catch {
@@ -64,8 +61,7 @@ struct TenantModels: Sendable {
             manifestJSON: manifestJSON))
         let model: ResidentModel
         do {
-            model = try await ModelRegistry.load(.init(url: blobs.url(blobKey), label: Self.label(record)),
-                                                 key: id.uuidString.lowercased(), engine: engine, batching: batching, onBatch: onBatch)
+            model = try await registry.loader.load(.init(url: blobs.url(blobKey), label: Self.label(record)), key: id.uuidString.lowercased())
         } catch {
             let reason = "\(error)"
             try await store.setModelState(tenant: tenant, id: id, state: .failed, failure: reason)

@@ -32,15 +32,19 @@ public final class DynamicBatcher: Sendable {
     public let configuration: BatcherStateMachine<Int>.Configuration
     /// Told the size and duration of every batch run (for metrics).
     private let onBatch: @Sendable (Int, Duration) -> Void
+    /// Told how the number of queued requests changed (for a queue depth gauge summed over models).
+    private let onQueueChange: @Sendable (Int) -> Void
     private let events: AsyncStream<Event>
     private let sink: AsyncStream<Event>.Continuation
     private let counter = Counter()
 
     public init(detector: Detector, configuration: BatcherStateMachine<Int>.Configuration = .init(),
-                onBatch: @escaping @Sendable (Int, Duration) -> Void = { _, _ in }) {
+                onBatch: @escaping @Sendable (Int, Duration) -> Void = { _, _ in },
+                onQueueChange: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.detector = detector
         self.configuration = configuration
         self.onBatch = onBatch
+        self.onQueueChange = onQueueChange
         (events, sink) = AsyncStream.makeStream(of: Event.self)
     }
 
@@ -65,6 +69,7 @@ public final class DynamicBatcher: Sendable {
     public func run() async {
         var machine = BatcherStateMachine<Int>(configuration: configuration)
         var pending: [Int: Pending] = [:]
+        var reportedQueue = 0
         await withDiscardingTaskGroup { group in
             func perform(_ batch: [Int]) {
                 let items = batch.compactMap { pending.removeValue(forKey: $0) }
@@ -110,7 +115,12 @@ public final class DynamicBatcher: Sendable {
                 case .finished:
                     follow(machine.batchFinished(at: now))
                 }
+                if machine.queued != reportedQueue {
+                    onQueueChange(machine.queued - reportedQueue)
+                    reportedQueue = machine.queued
+                }
             }
+            if reportedQueue != 0 { onQueueChange(-reportedQueue) }
             // Shut down: whatever is still queued will not run; pending timers are cancelled (a running batch
             // does not observe cancellation and completes).
             for request in pending.values { request.continuation.resume(throwing: ShutDown()) }

@@ -106,6 +106,17 @@ f:close()
             "errors": int(errors.group(1)) if errors else 0}
 
 
+def drain(port):
+    """Waits until the requests wrk left behind have run, so they do not count against the next cell."""
+    for _ in range(600):
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics").read().decode()
+        depth = re.search(r"^yolofuse_queue_depth_requests ([\d.]+)$", text, re.M)
+        if depth is None or float(depth.group(1)) == 0:
+            break
+        time.sleep(0.05)
+    time.sleep(1)
+
+
 def engine_images_per_second(binary, size, batch):
     out = subprocess.run([binary, "engine", "bench", str(MODEL), "--batch", str(batch), "--size", str(size), "--iterations",
                           str(max(10, 40 // batch)), "--json"], capture_output=True, text=True, check=True).stdout
@@ -138,6 +149,7 @@ def main():
             key = server.tenant("bench")
             wrk(server.port, key, body_file, content_type, max(levels), 3, folder)  # warm-up
             for connections in levels:
+                drain(server.port)
                 result = wrk(server.port, key, body_file, content_type, connections, a.duration, folder)
                 rows.append((policy, batch, connections, result))
                 print(policy, connections, result, file=sys.stderr)

@@ -65,22 +65,25 @@ final class DNNLGraph: CompiledGraph, @unchecked Sendable {
     }
 }
 
-/// The mutable state of one run: arena, scratchpad, stream and oneDNN memory objects bound to them.
-/// Memory objects are created once here, so a run only rebinds the caller's input buffers.
+/// The mutable state of one run: stream and oneDNN memory objects. Memory objects are created once here; a run
+/// borrows an arena (activations, then the scratchpad) from the shared pool and rebinds the objects that point
+/// into it, and the caller's input buffers.
 final class RunContext {
     let graph: DNNLGraph
-    let arena: TensorStorage
-    let scratchpad: TensorStorage
     let stream: dnnl_stream_t
     private var arguments: [[dnnl_exec_arg_t]] = []
     private var memories: [dnnl_memory_t] = []
     /// Memory objects that read a caller's input: rebound to its buffer at every run.
     private var inputBindings: [(memory: dnnl_memory_t, input: String)] = []
+    /// Memory objects in the arena (and the scratchpad, after it): rebound to the borrowed buffer at every run.
+    private var arenaBindings: [(memory: dnnl_memory_t, offset: Int)] = []
+    /// The borrowed buffer during a run.
+    private var arena = UnsafeMutableRawPointer(bitPattern: 64)!
+    private let scratchpadOffset: Int
 
     init(graph: DNNLGraph) throws {
         self.graph = graph
-        arena = TensorStorage(byteCount: graph.arenaBytes)
-        scratchpad = TensorStorage(byteCount: graph.scratchpadBytes)
+        scratchpadOffset = (graph.arenaBytes + 63) / 64 * 64
         var stream: dnnl_stream_t?
         try dnnlCheck(dnnl_stream_create(&stream, DNNLEngine.shared, UInt32(dnnl_stream_default_flags.rawValue)), "stream creation")
         self.stream = stream!
@@ -91,20 +94,24 @@ final class RunContext {
                 var descriptor = arg.descriptor
                 var memory: dnnl_memory_t?
                 let handle: UnsafeMutableRawPointer? = switch arg.location {
-                case .arena(let offset): arena.pointer + offset
+                case .arena, .input: nil
                 case .constant(let tensor): tensor.storage.pointer
-                case .input: nil
                 }
                 try dnnlCheck(dnnl_memory_create(&memory, &descriptor, DNNLEngine.shared, handle), "memory creation")
                 memories.append(memory!)
-                if case .input(let name) = arg.location { inputBindings.append((memory!, name)) }
+                switch arg.location {
+                case .input(let name): inputBindings.append((memory!, name))
+                case .arena(let offset): arenaBindings.append((memory!, offset))
+                case .constant: break
+                }
                 bound.append(dnnl_exec_arg_t(arg: arg.argument, memory: memory))
             }
             if primitive.scratchpadBytes > 0 {
                 var descriptor = primitive.query(dnnl_query_scratchpad_md)!
                 var memory: dnnl_memory_t?
-                try dnnlCheck(dnnl_memory_create(&memory, &descriptor, DNNLEngine.shared, scratchpad.pointer), "scratchpad memory")
+                try dnnlCheck(dnnl_memory_create(&memory, &descriptor, DNNLEngine.shared, nil), "scratchpad memory")
                 memories.append(memory!)
+                arenaBindings.append((memory!, scratchpadOffset))
                 bound.append(dnnl_exec_arg_t(arg: 80 /* DNNL_ARG_SCRATCHPAD */, memory: memory))
             }
             arguments.append(bound)
@@ -118,7 +125,7 @@ final class RunContext {
 
     private func pointer(at location: ValueLocation, inputs: [String: Tensor]) -> UnsafeMutableRawPointer {
         switch location {
-        case .arena(let offset): arena.pointer + offset
+        case .arena(let offset): arena + offset
         case .constant(let tensor): tensor.storage.pointer
         case .input(let name): inputs[name]!.storage.pointer
         }
@@ -128,13 +135,19 @@ final class RunContext {
         switch location {
         case .arena(let offset):
             let bytes = type.shape.elementCount * type.dataType.byteWidth
-            return Tensor(dataType: type.dataType, shape: type.shape, storage: TensorStorage(borrowing: arena.pointer + offset, byteCount: bytes))
+            return Tensor(dataType: type.dataType, shape: type.shape, storage: TensorStorage(borrowing: arena + offset, byteCount: bytes))
         case .constant(let tensor): return tensor
         case .input(let name): return inputs[name]!
         }
     }
 
     func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
+        let buffer = ArenaPool.shared.acquire(scratchpadOffset + graph.scratchpadBytes)
+        defer { ArenaPool.shared.release(buffer) }
+        arena = buffer.pointer
+        for binding in arenaBindings {
+            try dnnlCheck(dnnl_memory_set_data_handle(binding.memory, arena + binding.offset), "arena binding")
+        }
         let profiling = StepProfile.enabled
         var profile = StepProfile()
         for binding in inputBindings {

@@ -26,6 +26,9 @@ public struct ServerConfiguration: Sendable {
     /// Estimated memory that tenants' resident models may use before the least recently used is unloaded;
     /// the default model is always resident.
     public var modelMemoryBudgetBytes: Int
+    /// The longest a detection may take, queueing included; past it the caller gets 503 and its queued work is
+    /// dropped.
+    public var requestTimeout: Duration
     /// How long a key lookup is trusted; a revoked key stops working on every instance within this time.
     public var keyCacheTTL: Duration
     public var engine: Engine.Configuration
@@ -49,6 +52,7 @@ public struct ServerConfiguration: Sendable {
         self.maxModelBytes = maxModelBytes
         self.modelMemoryBudgetBytes = modelMemoryBudgetBytes
         self.keyCacheTTL = keyCacheTTL
+        requestTimeout = .seconds(30)
         self.engine = engine
         self.batching = batching
     }

@@ -17,7 +17,7 @@ struct ServeCommand: AsyncParsableCommand {
             model [YOLOFUSE_MODEL], store [YOLOFUSE_STORE] (a path for SQLite or a postgres:// URL), \
             data.dir [YOLOFUSE_DATA_DIR], admin.key [YOLOFUSE_ADMIN_KEY], limits.image.bytes, limits.model.bytes, \
             models.budget.mb, keys.cache.seconds, model.imgsz (square input size for a dynamic default model), \
-            batch.max.size (1 turns batching off), batch.max.delay.ms, batch.queue.length. Without an admin key, one is made for this run and printed once.
+            batch.max.size (1 turns batching off), batch.max.delay.ms, batch.queue.length, request.timeout.seconds. Without an admin key, one is made for this run and printed once.
             """
     )
 
@@ -64,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
             maxQueueDelay: .microseconds(Int(settings.double(forKey: "batch.max.delay.ms", default: 5) * 1000)),
             maxQueueLength: settings.int(forKey: "batch.queue.length", default: configuration.batching.maxQueueLength))
         guard (1...32).contains(configuration.batching.maxBatchSize) else { throw ValidationError("batch.max.size must be 1 to 32") }
+        configuration.requestTimeout = .milliseconds(Int(settings.double(forKey: "request.timeout.seconds", default: 30) * 1000))
         configuration.keyCacheTTL = .milliseconds(Int(settings.double(forKey: "keys.cache.seconds", default: 2) * 1000))
         let app = try await buildApplication(configuration)
         // Runs until SIGINT or SIGTERM; in-flight requests finish before the process exits.

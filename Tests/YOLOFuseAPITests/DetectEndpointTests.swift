@@ -97,6 +97,19 @@ struct DetectEndpointTests {
         }
     }
 
+    @Test func aRequestPastItsDeadlineGets503AndTheServerGoesOn() async throws {
+        var configuration = configuration()
+        configuration.requestTimeout = .microseconds(1)
+        let app = try await buildApplication(configuration, engine: TestServer.engine)
+        try await app.test(.live) { client in
+            let key = try await TestServer.provision(client).key
+            let late = try await TestServer.detect(client, key: key)
+            #expect(late.status == .serviceUnavailable)
+            #expect(late.body.contains("took longer"))
+            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+        }
+    }
+
     func sampleName() throws -> String {
         try #require(try FileManager.default.contentsOfDirectory(atPath: TestServer.fixture("sample/images").path).sorted().first)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import OpenAPIRuntime
+import Synchronization
 import YOLOFuseDetect
 import YOLOFuseEngine
 import YOLOFuseStore
@@ -12,7 +13,7 @@ extension APIService {
     func detect(_ input: Operations.Detect.Input) async throws -> Operations.Detect.Output {
         let started = ContinuousClock.now
         let caller = try Principal.tenant()
-        var modelLabel = TenantModels.defaultKey
+        let servedBy = Mutex(TenantModels.defaultKey)
         var images = 0
         do {
             let form = try await readForm(input)
@@ -21,12 +22,15 @@ extension APIService {
             guard !(wantsJPEG && form.isBatch) else {
                 throw APIError(.unprocessable, "an annotated image answers one pair; send one or ask for JSON", field: "form")
             }
-            let output = try await models.withModel(tenant: caller.id, requested: form.options?.model) { model in
-                modelLabel = model.label
-                let results = try await detect(form, on: model)
-                let annotated = wantsJPEG ? try await annotate(form.pairs[0], results[0]) : nil
-                return (results: results, annotated: annotated)
+            let output = try await withDeadline(configuration.requestTimeout) {
+                try await models.withModel(tenant: caller.id, requested: form.options?.model) { model in
+                    servedBy.withLock { $0 = model.label }
+                    let results = try await detect(form, on: model)
+                    let annotated = wantsJPEG ? try await annotate(form.pairs[0], results[0]) : nil
+                    return DetectOutput(results: results, annotated: annotated)
+                }
             }
+            let modelLabel = servedBy.withLock { $0 }
             let headers = Operations.Detect.Output.Ok.Headers(
                 xRequestId: RequestID.current, xProcessingTimeMs: String(format: "%.1f", (ContinuousClock.now - started).milliseconds),
                 xModelVersion: modelLabel, xDetectionCount: String(output.results.reduce(0) { $0 + $1.detections.count }))
@@ -43,10 +47,16 @@ extension APIService {
             return .ok(.init(headers: headers, body: .json(.BatchDetectionResult(batch))))
         } catch {
             let status = APIError.from(error)?.status.http.code ?? 500
+            let modelLabel = servedBy.withLock { $0 }
             await recordUsage(UsageEvent(requestID: RequestID.current, tenantID: caller.id, keyID: caller.keyID, modelVersion: modelLabel,
                                          images: 0, inferenceMilliseconds: 0, status: status))
             throw APIError.from(error) ?? error
         }
+    }
+
+    private struct DetectOutput: Sendable {
+        var results: [DetectionResult]
+        var annotated: Data?
     }
 
     /// Decodes the pairs and sends each to the model's dynamic batcher at once, so a request's pairs share runs

@@ -18,6 +18,8 @@ public final class Session: Sendable {
     let executor: ComputeExecutor
     /// Whether batches run as one image per core (see `Engine.Configuration.splitBatches`).
     let splitBatches: Bool
+    /// Whether a batch can run as parts: every input and output carries the batch on axis 0.
+    let batchesDivide: Bool
     private let plans: PlanCache
 
     init(model: Model, backend: BackendKind, executor: ComputeExecutor, maxPlans: Int, splitBatches: Bool) throws {
@@ -45,7 +47,8 @@ public final class Session: Sendable {
             if case .fixed(let size) = first { return size == 1 }
             return true
         }
-        self.splitBatches = splitBatches && executor.cores > 1 && batchedInputs && batchedOutputs
+        batchesDivide = batchedInputs && batchedOutputs
+        self.splitBatches = splitBatches && executor.cores > 1 && batchesDivide
         plans = PlanCache(capacity: maxPlans)
     }
 
@@ -82,7 +85,43 @@ public final class Session: Sendable {
         if splitBatches && batch > 1 && shapes.values.allSatisfy({ $0.dims.first == batch }) && Self.worthSplitting(shapes) {
             return try await runImageByImage(feeds, shapes: shapes, batch: batch)
         }
+        let chunks = Self.chunks(batch)
+        if batchesDivide && chunks.count > 1 && shapes.values.allSatisfy({ $0.dims.first == batch }) {
+            return try await runInChunks(feeds, shapes: shapes, batch: batch, chunks: chunks)
+        }
         return try await executor.run { [self] in try plan(for: shapes).run(feeds) }
+    }
+
+    /// A batch as runs of power-of-two sizes, largest first (7 = 4 + 2 + 1): a model serving every batch size
+    /// from 1 to 32 keeps at most six plans (primitives, packed weights) instead of 32.
+    static func chunks(_ batch: Int) -> [Int] {
+        var left = batch, sizes: [Int] = []
+        while left > 0 {
+            let size = 1 << (Int.bitWidth - 1 - left.leadingZeroBitCount)
+            sizes.append(size)
+            left -= size
+        }
+        return sizes
+    }
+
+    /// Runs each chunk as a whole-batch run over all cores, on views into the caller's batch, and stacks the outputs.
+    private func runInChunks(_ feeds: [String: Tensor], shapes: [String: Shape], batch: Int, chunks: [Int]) async throws -> [String: Tensor] {
+        var parts: [(size: Int, outputs: [String: Tensor])] = []
+        var start = 0
+        for size in chunks {
+            let first = start
+            let outputs = try await executor.run { [self] in
+                let views = Dictionary(uniqueKeysWithValues: feeds.map { name, tensor in
+                    let bytes = tensor.byteCount / batch
+                    return (name, Tensor(dataType: tensor.dataType, shape: Shape([size] + shapes[name]!.dims.dropFirst()),
+                                         storage: TensorStorage(borrowing: tensor.storage.pointer + first * bytes, byteCount: size * bytes)))
+                })
+                return try plan(for: views.mapValues(\.shape)).run(views)
+            }
+            parts.append((size, outputs))
+            start += size
+        }
+        return try Self.stack(parts.map(\.outputs), batch: batch)
     }
 
     /// Image-per-core runs win on large inputs (measured with mid fusion at batch 8: 16.6 against 19.7 ms per
@@ -114,16 +153,24 @@ public final class Session: Sendable {
             for try await (index, result) in group { results[index] = result }
             return results
         }
+        return try Self.stack(perImage, batch: batch)
+    }
+
+    /// Outputs of consecutive parts of a batch, concatenated on axis 0.
+    private static func stack(_ parts: [[String: Tensor]], batch: Int) throws -> [String: Tensor] {
         var stacked: [String: Tensor] = [:]
-        for name in perImage[0].keys {
-            let first = perImage[0][name]!
-            guard first.shape.dims.first == 1 else {
+        for name in parts[0].keys {
+            let total = parts.reduce(0) { $0 + ($1[name]!.shape.dims.first ?? 0) }
+            let first = parts[0][name]!
+            guard total == batch else {
                 throw InferenceError("output '\(name)' does not carry the batch first (\(first.shape)); load with splitBatches off")
             }
             let output = Tensor(zeros: first.dataType, shape: Shape([batch] + first.shape.dims.dropFirst()))
-            for (index, result) in perImage.enumerated() {
-                let part = result[name]!
-                (output.storage.pointer + index * part.byteCount).copyMemory(from: part.storage.pointer, byteCount: part.byteCount)
+            var offset = 0
+            for part in parts {
+                let tensor = part[name]!
+                (output.storage.pointer + offset).copyMemory(from: tensor.storage.pointer, byteCount: tensor.byteCount)
+                offset += tensor.byteCount
             }
             stacked[name] = output
         }
@@ -133,10 +180,14 @@ public final class Session: Sendable {
     /// Compiles and warms up plans for these input shapes now (at load), so no request pays for it.
     public func prepare(_ shapeSets: [[String: Shape]]) async throws {
         var planned = Set<[Shape]>()
-        for shapes in shapeSets {
-            // Split batches run the one-image plan.
-            let split = splitBatches && Self.worthSplitting(shapes)
-            let effective = split ? shapes.mapValues { Shape([1] + $0.dims.dropFirst()) } : shapes
+        // Split batches run the one-image plan; others run as power-of-two chunks.
+        let expanded = shapeSets.flatMap { shapes -> [[String: Shape]] in
+            let batch = shapes.values.first?.dims.first ?? 1
+            guard batchesDivide, shapes.values.allSatisfy({ $0.rank >= 1 && $0.dims.first == batch }) else { return [shapes] }
+            let sizes = splitBatches && Self.worthSplitting(shapes) ? [1] : Self.chunks(batch)
+            return sizes.map { size in shapes.mapValues { Shape([size] + $0.dims.dropFirst()) } }
+        }
+        for effective in expanded {
             guard planned.insert(inputs.map { effective[$0.name]! }).inserted else { continue }
             try await executor.run { [self] in
                 let plan = try plan(for: effective)

@@ -80,4 +80,21 @@ struct ModelFormatTests {
         let perImage = a.elementCount / 3
         #expect(Array(a.floats[0..<perImage]) != Array(a.floats[perImage..<2 * perImage]))
     }
+
+    /// A batch of 7 runs as parts of 4, 2 and 1; every image's rows must equal its own batch-1 run.
+    @Test func batchesRunAsPowerOfTwoPartsAgreeWithSingleRuns() async throws {
+        let whole = Engine(configuration: .init(backend: .onednn, threads: 2, splitBatches: false))
+        let session = try await whole.load(contentsOf: TestSupport.fixture("mid_t_op18_dyn.onnx"), warmUpBatches: [])
+        let batch = 7
+        let images = TestSupport.random(Shape([batch, 6, 64, 96]), seed: 5)
+        let output = try await session.run(["images": images])["output0"]!
+        let perImage = output.elementCount / batch
+        for index in 0..<batch {
+            let one = Tensor(zeros: .float32, shape: Shape([1, 6, 64, 96]))
+            one.floatPointer().update(from: images.floatPointer() + index * one.elementCount, count: one.elementCount)
+            let alone = try await session.run(["images": one])["output0"]!
+            let rows = Tensor(floats: Array(output.floats[index * perImage..<(index + 1) * perImage]), shape: alone.shape)
+            #expect(TestSupport.maxDifference(rows, alone) <= 1e-4, "image \(index)")
+        }
+    }
 }

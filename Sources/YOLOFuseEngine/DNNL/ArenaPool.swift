@@ -6,7 +6,7 @@ import YOLOFuseTensor
 /// one per engine thread) rather than with the number of loaded models and input shapes.
 /// `@unchecked Sendable`: the idle list is only touched under `lock`.
 final class ArenaPool: @unchecked Sendable {
-    static let shared = ArenaPool(maxIdle: 4)
+    static let shared = ArenaPool(maxIdle: 2)
 
     private let lock = NSLock()
     private var idle: [TensorStorage] = []

@@ -54,8 +54,9 @@ private struct Job: Sendable {
 /// FIFO of jobs with core accounting. `@unchecked Sendable`: every access holds `condition`.
 private final class JobQueue: @unchecked Sendable {
     private let condition = NSCondition()
+    /// Waiting jobs only: a job leaves the array when it starts, so nothing it captured (input tensors, images)
+    /// outlives it.
     private var jobs: [Job] = []
-    private var head = 0
     private var freeCores: Int
     private var closed = false
 
@@ -73,15 +74,13 @@ private final class JobQueue: @unchecked Sendable {
     func next(worker: Int) -> Job? {
         condition.lock()
         defer { condition.unlock() }
-        while !closed || head < jobs.count {
-            if head < jobs.count && jobs[head].threads <= freeCores && (worker == 0 || jobs[head].threads == 1) {
-                let job = jobs[head]
-                head += 1
-                if head > 1024 { jobs.removeFirst(head); head = 0 }
-                freeCores -= job.threads
-                return job
+        while !closed || !jobs.isEmpty {
+            if let first = jobs.first, first.threads <= freeCores && (worker == 0 || first.threads == 1) {
+                jobs.removeFirst()
+                freeCores -= first.threads
+                return first
             }
-            if closed && head == jobs.count { break }
+            if closed && jobs.isEmpty { break }
             condition.wait()
         }
         return nil

@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from onnx_fold import fold_constants  # noqa: E402
 from yolofuse_models import SCALES, TwoInput, build, fuse  # noqa: E402
 from yolofuse_models.blocks import Conv  # noqa: E402
+from yolofuse_models.single_stream import SingleStream  # noqa: E402
 
 COCO80 = ["person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
           "traffic light", "fire hydrant", "stop sign", "parking meter", "bench", "bird", "cat", "dog",
@@ -372,6 +373,12 @@ def load_checkpoint(path, two_inputs=False):
     meta = ck["meta"]
     model = build(meta["arch"], nc=meta["nc"], width=meta["width"])
     model.load_state_dict(ck["ema"] if ck.get("ema") else ck["model"])
+    if isinstance(model, SingleStream):
+        # A single-modality twin ships as what it is: a 3-channel model of its modality (an IR model takes the
+        # IR image replicated to 3 channels, which the engine's manifest knows as modality "ir").
+        modality = model.modality
+        model = model.model
+        model.modality = modality
     if two_inputs:
         if not hasattr(model, "forward_pair"):
             raise SystemExit("--two-inputs needs a fusion model")

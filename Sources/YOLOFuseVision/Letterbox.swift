@@ -55,45 +55,89 @@ public struct Letterbox: Sendable, Equatable {
         let planeSize = width * height
         let channels = image.channels
         let outputPlanes = image.format == .gray ? grayPlanes : 3
-        let pad = Float(Self.padValue) / 255
-        for plane in 0..<outputPlanes { (planes + plane * planeSize).update(repeating: pad, count: planeSize) }
+        fillPadding(planes, planes: outputPlanes)
+        // Source offsets and weights per output column, as flat arrays the inner loops read without checks.
         let xs = Self.taps(source: image.width, destination: resizedWidth)
         let ys = Self.taps(source: image.height, destination: resizedHeight)
+        let firstOffsets = xs.map { Int32($0.index * channels) }
+        let secondOffsets = xs.map { Int32(min($0.index + 1, image.width - 1) * channels) }
+        let weights = xs.map(\.weight)
         // Two passes: each source row is interpolated horizontally once (cached while consecutive output rows
         // share it), then output rows blend two such rows.
         let rowLength = resizedWidth * channels
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 3 * rowLength)
         defer { scratch.deallocate() }
-        let upper = scratch, lower = scratch + rowLength, blended = scratch + 2 * rowLength
+        var upper = scratch, lower = scratch + rowLength
+        let blended = scratch + 2 * rowLength
         var cachedUpper = -1, cachedLower = -1
+        let columns = resizedWidth
         image.pixels.withUnsafeBufferPointer { pixels in
-            func horizontal(_ sourceRow: Int, into out: UnsafeMutablePointer<Float>) {
-                let base = sourceRow * image.width * channels
-                for (x, tap) in xs.enumerated() {
-                    let a = base + tap.index * channels, b = base + min(tap.index + 1, image.width - 1) * channels
-                    for c in 0..<channels {
-                        out[x * channels + c] = Float(pixels[a + c]) + (Float(pixels[b + c]) - Float(pixels[a + c])) * tap.weight
+            firstOffsets.withUnsafeBufferPointer { first in
+                secondOffsets.withUnsafeBufferPointer { second in
+                    weights.withUnsafeBufferPointer { weight in
+                        func horizontal(_ sourceRow: Int, into out: UnsafeMutablePointer<Float>) {
+                            let row = pixels.baseAddress! + sourceRow * image.width * channels
+                            if channels == 1 {
+                                for x in 0..<columns {
+                                    let p = Float(row[Int(first[x])]), q = Float(row[Int(second[x])])
+                                    out[x] = p + (q - p) * weight[x]
+                                }
+                            } else {
+                                for x in 0..<columns {
+                                    let a = row + Int(first[x]), b = row + Int(second[x]), w = weight[x]
+                                    for c in 0..<3 {
+                                        let p = Float(a[c]), q = Float(b[c])
+                                        out[x * 3 + c] = p + (q - p) * w
+                                    }
+                                }
+                            }
+                        }
+                        for (y, tap) in ys.enumerated() {
+                            let next = min(tap.index + 1, image.height - 1)
+                            if cachedUpper != tap.index {
+                                if cachedLower == tap.index {
+                                    swap(&upper, &lower)
+                                    cachedLower = -1
+                                } else {
+                                    horizontal(tap.index, into: upper)
+                                }
+                                cachedUpper = tap.index
+                            }
+                            if cachedLower != next { horizontal(next, into: lower); cachedLower = next }
+                            let w = tap.weight
+                            for i in 0..<rowLength {
+                                // Rounded to 8 bits like the reference's uint8 resize, then scaled.
+                                blended[i] = roundedLevel(upper[i] + (lower[i] - upper[i]) * w)
+                            }
+                            let outRow = (top + y) * width + left
+                            if channels == 1 {
+                                for plane in 0..<outputPlanes { (planes + plane * planeSize + outRow).update(from: blended, count: columns) }
+                            } else {
+                                for plane in 0..<3 {
+                                    let out = planes + plane * planeSize + outRow
+                                    for x in 0..<columns { out[x] = blended[x * 3 + plane] }
+                                }
+                            }
+                        }
                     }
                 }
             }
-            for (y, tap) in ys.enumerated() {
-                let next = min(tap.index + 1, image.height - 1)
-                if cachedUpper != tap.index {
-                    if cachedLower == tap.index { upper.update(from: lower, count: rowLength) } else { horizontal(tap.index, into: upper) }
-                    cachedUpper = tap.index
-                }
-                if cachedLower != next { horizontal(next, into: lower); cachedLower = next }
-                let w = tap.weight
-                for i in 0..<rowLength {
-                    // Rounded to 8 bits like the reference's uint8 resize, then scaled.
-                    blended[i] = roundedLevel(upper[i] + (lower[i] - upper[i]) * w)
-                }
-                let outRow = (top + y) * width + left
-                for plane in 0..<outputPlanes {
-                    let c = channels == 1 ? 0 : plane
-                    let out = planes + plane * planeSize + outRow
-                    for x in 0..<resizedWidth { out[x] = blended[x * channels + c] }
-                }
+        }
+    }
+
+    /// Writes the pad value around the image area only (the image rows are written by the caller).
+    private func fillPadding(_ planes: UnsafeMutablePointer<Float>, planes count: Int) {
+        let pad = Float(Self.padValue) / 255
+        let planeSize = width * height
+        let right = width - left - resizedWidth
+        for plane in 0..<count {
+            let base = planes + plane * planeSize
+            base.update(repeating: pad, count: top * width)
+            let bottom = top + resizedHeight
+            (base + bottom * width).update(repeating: pad, count: (height - bottom) * width)
+            for row in top..<bottom {
+                (base + row * width).update(repeating: pad, count: left)
+                (base + row * width + left + resizedWidth).update(repeating: pad, count: right)
             }
         }
     }

@@ -46,6 +46,45 @@ import YOLOFuseVision
         #expect(Array(grayPlanes[0..<64]) == Array(grayPlanes[128..<192]))
     }
 
+    /// The optimised two-pass render against a plain per-pixel bilinear resize with the same rounding: equal bits.
+    @Test(arguments: [(37, 23, Image.Format.rgb, 64, 64), (19, 11, .gray, 48, 32), (640, 480, .rgb, 320, 320), (33, 70, .gray, 96, 64)])
+    func renderMatchesAPlainBilinearResize(_ sw: Int, _ sh: Int, _ format: Image.Format, _ tw: Int, _ th: Int) {
+        var generator = SystemRandomNumberGenerator()
+        let image = Image(width: sw, height: sh, format: format, pixels: (0..<sw * sh * format.rawValue).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        let box = Letterbox(sourceWidth: sw, sourceHeight: sh, targetWidth: tw, targetHeight: th)
+        var planes = [Float](repeating: -1, count: 3 * box.width * box.height)
+        planes.withUnsafeMutableBufferPointer { box.render(image, into: $0.baseAddress!) }
+        func taps(_ source: Int, _ destination: Int) -> [(Int, Float)] {
+            (0..<destination).map { d in
+                let position = (Double(d) + 0.5) * Double(source) / Double(destination) - 0.5
+                var index = Int(position.rounded(.down)), weight = Float(position - Double(index))
+                if index < 0 { index = 0; weight = 0 }
+                if index >= source - 1 { index = source - 1; weight = 0 }
+                return (index, weight)
+            }
+        }
+        let xs = taps(sw, box.resizedWidth), ys = taps(sh, box.resizedHeight), channels = format.rawValue
+        var mismatches = 0
+        for plane in 0..<3 {
+            let c = channels == 1 ? 0 : plane
+            func pixel(_ x: Int, _ y: Int) -> Float { Float(image.pixels[(y * sw + x) * channels + c]) }
+            for y in 0..<box.height {
+                for x in 0..<box.width {
+                    var expected = Float(Letterbox.padValue) / 255
+                    let (ry, rx) = (y - box.top, x - box.left)
+                    if (0..<box.resizedHeight).contains(ry) && (0..<box.resizedWidth).contains(rx) {
+                        let (iy, wy) = ys[ry], (ix, wx) = xs[rx]
+                        func row(_ yy: Int) -> Float { pixel(ix, yy) + (pixel(min(ix + 1, sw - 1), yy) - pixel(ix, yy)) * wx }
+                        let upper = row(iy), lower = row(min(iy + 1, sh - 1))
+                        expected = Float(Int32(upper + (lower - upper) * wy + 0.5)) * (1 / 255)
+                    }
+                    if planes[plane * box.width * box.height + y * box.width + x] != expected { mismatches += 1 }
+                }
+            }
+        }
+        #expect(mismatches == 0)
+    }
+
     @Test func registrationMapsKnownPoints() throws {
         // IR is the RGB scene shifted 10 px right and 5 px down: RGB(x, y) = IR(x - 10, y - 5).
         let registration = try Registration(affine: [1, 0, 10, 0, 1, 5])

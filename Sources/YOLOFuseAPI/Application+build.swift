@@ -35,10 +35,10 @@ public func buildApplication(_ configuration: ServerConfiguration, engine: Engin
     router.middlewares.add(RequestIDMiddleware())
     router.middlewares.add(ClientErrorMiddleware())
     router.middlewares.add(BodyLimitMiddleware { path in
-        switch path {
-        case "/v1/models": configuration.maxModelBytes + (1 << 20)
-        case "/v1/detect": 2 * configuration.maxImageBytes + (1 << 20)
-        default: nil
+        switch AuthMiddleware<BasicRequestContext>.segments(path) {
+        case ["v1", "models"]: configuration.maxModelBytes + (1 << 20)
+        case ["v1", "detect"]: 2 * configuration.maxImageBytes + (1 << 20)
+        default: 1 << 20
         }
     })
     router.middlewares.add(AuthMiddleware(authenticator: authenticator))

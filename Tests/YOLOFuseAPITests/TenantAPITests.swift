@@ -21,6 +21,15 @@ struct TenantAPITests {
             let (tenantID, key) = try await S.provision(client, name: "acme")
             #expect(key.hasPrefix("yf_") && key.count >= 3 + 12 + 1 + 43)
             try await client.execute(uri: "/v1/admin/tenants", method: .get, headers: S.bearer(key)) { #expect($0.status == .unauthorized) }
+            // Paths the router reads as the same route are checked the same way: empty segments, percent-encoding.
+            for path in ["//v1/admin/tenants", "/v1//admin/tenants", "/v1/admin//tenants", "//v1//admin/tenants/\(tenantID)/keys"] {
+                try await client.execute(uri: path, method: .get) { #expect($0.status == .unauthorized, "\(path)") }
+                try await client.execute(uri: path, method: .get, headers: S.bearer(key)) { #expect($0.status == .unauthorized, "\(path)") }
+            }
+            try await client.execute(uri: "/v1/%61dmin/tenants", method: .get, headers: S.bearer(key)) { response in
+                #expect(response.status == .unauthorized || response.status == .notFound)
+            }
+            try await client.execute(uri: "//v1/detect", method: .post) { #expect($0.status == .unauthorized) }
 
             #expect(try await S.detect(client, key: key).status == .ok)
             #expect(try await S.detect(client, key: "").status == .unauthorized)

@@ -45,8 +45,7 @@ extension APIService {
         guard !record.active else { throw APIError(.conflict, "version \(record.version) is serving; activate another or roll back first") }
         guard try await store.deleteModelVersion(tenant: record.tenantID, id: record.id) else { throw APIError.notFound("model") }
         await models.registry.remove(record.id.uuidString.lowercased())
-        models.blobs.delete(record.blobKey)
-        models.blobs.delete(ModelUpload.manifestKey(for: record.blobKey))
+        models.deleteFiles(record.blobKey)
         return .noContent(.init())
     }
 

@@ -43,16 +43,18 @@ actor ModelRegistry {
             task = Task { try await loader.load(try await source(), key: key) }
             loading[key] = task
         }
-        let model: ResidentModel
-        do {
-            model = try await task.value
-        } catch {
-            loading[key] = nil
-            throw error
+        let result = await task.result
+        // Only the load this caller waited on is cleared; a newer one for the same key stays.
+        if loading[key] == task { loading[key] = nil }
+        let model = try result.get()
+        // Evicted between its load and this caller's turn: load it again.
+        if model.isStopped && entries[key] == nil { return try await lease(key, source: source) }
+        if entries[key] == nil {
+            entries[key] = Entry(model: model, leases: 0, lastUsed: 0)
+        } else if entries[key]!.model !== model {
+            // Installed meanwhile (an upload's own load): this copy is a duplicate.
+            await model.stop()
         }
-        loading[key] = nil
-        // Another caller may have installed it while this one waited.
-        if entries[key] == nil { entries[key] = Entry(model: model, leases: 0, lastUsed: 0) }
         return try await lease(key, source: source)
     }
 

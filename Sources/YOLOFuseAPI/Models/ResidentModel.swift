@@ -1,3 +1,4 @@
+import Synchronization
 import YOLOFuseDetect
 
 /// A loaded model and its dynamic batcher.
@@ -10,6 +11,10 @@ final class ResidentModel: Sendable {
     let batcher: DynamicBatcher
     let estimatedBytes: Int
     private let runner: Task<Void, Never>
+    private let stopped = Mutex(false)
+
+    /// Whether `stop()` has been called: such a model takes no more requests.
+    var isStopped: Bool { stopped.withLock { $0 } }
 
     init(key: String, label: String, detector: Detector, batcher: DynamicBatcher, estimatedBytes: Int) {
         self.key = key
@@ -22,6 +27,7 @@ final class ResidentModel: Sendable {
 
     /// Stops the batcher once nothing holds the model; returns when its loop has ended.
     func stop() async {
+        stopped.withLock { $0 = true }
         batcher.shutdown()
         await runner.value
     }

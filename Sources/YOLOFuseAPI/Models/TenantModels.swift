@@ -56,9 +56,15 @@ struct TenantModels: Sendable {
     /// activates it if asked. A version that fails to load is kept as failed, with the reason, and a 422 says why.
     func register(tenant: UUID, id: UUID, name: String, blobKey: String, written: BlobStore.Written, manifestJSON: String?,
                   activate: Bool) async throws -> ModelVersionRecord {
-        var record = try await store.insertModelVersion(ModelVersionRecord(
-            id: id, tenantID: tenant, name: name, version: 0, blobKey: blobKey, sizeBytes: written.size, sha256: written.sha256,
-            manifestJSON: manifestJSON))
+        var record: ModelVersionRecord
+        do {
+            record = try await store.insertModelVersion(ModelVersionRecord(
+                id: id, tenantID: tenant, name: name, version: 0, blobKey: blobKey, sizeBytes: written.size, sha256: written.sha256,
+                manifestJSON: manifestJSON))
+        } catch {
+            deleteFiles(blobKey)
+            throw error
+        }
         let model: ResidentModel
         do {
             model = try await registry.loader.load(.init(url: blobs.url(blobKey), label: Self.label(record)), key: id.uuidString.lowercased())
@@ -67,7 +73,12 @@ struct TenantModels: Sendable {
             try await store.setModelState(tenant: tenant, id: id, state: .failed, failure: reason)
             throw APIError(.unprocessable, "the model could not be loaded: \(reason); version \(record.version) is kept as failed", field: "model")
         }
-        try await store.setModelState(tenant: tenant, id: id, state: .ready, failure: nil)
+        do {
+            try await store.setModelState(tenant: tenant, id: id, state: .ready, failure: nil)
+        } catch {
+            await model.stop()
+            throw error
+        }
         record.state = .ready
         await registry.install(model)
         if activate {
@@ -75,6 +86,12 @@ struct TenantModels: Sendable {
             record = try await store.modelVersion(tenant: tenant, id: id) ?? record
         }
         return record
+    }
+
+    /// Removes a version's model file and manifest.
+    func deleteFiles(_ blobKey: String) {
+        blobs.delete(blobKey)
+        blobs.delete(ModelUpload.manifestKey(for: blobKey))
     }
 
     /// The manifest of a ready version, for listings (loads nothing: read from the resident model if there is one).

@@ -13,7 +13,9 @@ extension APIService {
     func detect(_ input: Operations.Detect.Input) async throws -> Operations.Detect.Output {
         let started = ContinuousClock.now
         let caller = try Principal.tenant()
-        let servedBy = Mutex(TenantModels.defaultKey)
+        // The serving model's label (for answers) and key (a version id or "default", for usage: labels of deleted
+        // versions can come back, ids never do).
+        let servedBy = Mutex((label: TenantModels.defaultKey, key: TenantModels.defaultKey))
         var images = 0
         do {
             let form = try await readForm(input)
@@ -24,17 +26,17 @@ extension APIService {
             }
             let output = try await withDeadline(configuration.requestTimeout) {
                 try await models.withModel(tenant: caller.id, requested: form.options?.model) { model in
-                    servedBy.withLock { $0 = model.label }
+                    servedBy.withLock { $0 = (model.label, model.key) }
                     let results = try await detect(form, on: model)
                     let annotated = wantsJPEG ? try await annotate(form.pairs[0], results[0]) : nil
                     return DetectOutput(results: results, annotated: annotated)
                 }
             }
-            let modelLabel = servedBy.withLock { $0 }
+            let (modelLabel, modelKey) = servedBy.withLock { $0 }
             let headers = Operations.Detect.Output.Ok.Headers(
                 xRequestId: RequestID.current, xProcessingTimeMs: String(format: "%.1f", (ContinuousClock.now - started).milliseconds),
                 xModelVersion: modelLabel, xDetectionCount: String(output.results.reduce(0) { $0 + $1.detections.count }))
-            await recordUsage(UsageEvent(requestID: RequestID.current, tenantID: caller.id, keyID: caller.keyID, modelVersion: modelLabel,
+            await recordUsage(UsageEvent(requestID: RequestID.current, tenantID: caller.id, keyID: caller.keyID, modelVersion: modelKey,
                                          images: images, inferenceMilliseconds: output.results.reduce(0) { $0 + $1.timings.inferenceMs },
                                          status: 200))
             if let jpeg = output.annotated { return .ok(.init(headers: headers, body: .jpeg(HTTPBody(jpeg)))) }
@@ -47,8 +49,8 @@ extension APIService {
             return .ok(.init(headers: headers, body: .json(.BatchDetectionResult(batch))))
         } catch {
             let status = APIError.from(error)?.status.http.code ?? 500
-            let modelLabel = servedBy.withLock { $0 }
-            await recordUsage(UsageEvent(requestID: RequestID.current, tenantID: caller.id, keyID: caller.keyID, modelVersion: modelLabel,
+            let modelKey = servedBy.withLock { $0.key }
+            await recordUsage(UsageEvent(requestID: RequestID.current, tenantID: caller.id, keyID: caller.keyID, modelVersion: modelKey,
                                          images: 0, inferenceMilliseconds: 0, status: status))
             throw APIError.from(error) ?? error
         }

@@ -26,7 +26,7 @@ actor ModelRegistry {
         self.onResidentCount = onResidentCount
     }
 
-    /// Holds `key` resident (loading it from `source` if needed) for the duration of `body`.
+    /// Leases `key`, loading it from `source` first if it is not resident; the caller must `release` it.
     func lease(_ key: String, source: @escaping @Sendable () async throws -> ModelLoader.Source) async throws -> ResidentModel {
         if var entry = entries[key] {
             tick += 1

@@ -38,15 +38,21 @@ def main():
     new_h = shape[2] if isinstance(shape[2], int) else size_h
     new_w = shape[3] if isinstance(shape[3], int) else size_w
 
+    # A 3-channel model of modality "ir" takes the IR image (replicated to 3 channels); labels are in RGB geometry.
+    ir_only = shape[1] == 3 and session.get_modelmeta().custom_metadata_map.get("modality") == "ir"
+
     names = sorted(os.listdir(os.path.join(a.data, "images")))
     images, annotations, detections, classes = [], [], [], set()
     for image_id, name in enumerate(names, start=1):
         stem = os.path.splitext(name)[0]
         rgb = load(os.path.join(a.data, "images", name))
         ir_name = next(f for f in os.listdir(os.path.join(a.data, "imagesIR")) if os.path.splitext(f)[0] == stem) \
-            if len(inputs) == 2 or shape[1] == 6 else None
+            if len(inputs) == 2 or shape[1] == 6 or ir_only else None
+        sources = [rgb] + ([load(os.path.join(a.data, "imagesIR", ir_name))] if ir_name else [])
+        if ir_only:
+            sources = sources[1:]
         planes, first = [], None
-        for image in [rgb] + ([load(os.path.join(a.data, "imagesIR", ir_name))] if ir_name else []):
+        for image in sources:
             boxed, r, left, top = letterbox(image, new_w, new_h)
             chw = boxed.transpose(2, 0, 1).astype(np.float32) / 255
             planes.append(np.repeat(chw, 3, axis=0) if chw.shape[0] == 1 else chw)
@@ -62,10 +68,12 @@ def main():
         keep = nms(boxes, scores[mask], cls[mask], 0.7, 300)
         fh, fw = rgb.shape[:2]
         images.append({"id": image_id, "width": fw, "height": fh})
+        # Boxes come back in the letterboxed source's pixels (the IR image for an IR-only model): scale to RGB.
+        sx, sy = fw / sources[0].shape[1], fh / sources[0].shape[0]
         for i in keep:
             x1, y1, x2, y2 = boxes[i]
-            m = [min(max((x1 - left) / r, 0), fw), min(max((y1 - top) / r, 0), fh),
-                 min(max((x2 - left) / r, 0), fw), min(max((y2 - top) / r, 0), fh)]
+            m = [min(max((x1 - left) / r * sx, 0), fw), min(max((y1 - top) / r * sy, 0), fh),
+                 min(max((x2 - left) / r * sx, 0), fw), min(max((y2 - top) / r * sy, 0), fh)]
             if m[2] <= m[0] or m[3] <= m[1]:
                 continue
             detections.append({"image_id": image_id, "category_id": int(cls[mask][i]) + 1, "score": float(scores[mask][i]),

@@ -23,6 +23,18 @@ enum Schema {
             """,
             "CREATE INDEX usage_events_tenant_at ON usage_events(tenant_id, at)",
         ],
+        // Activation history, so a rollback undoes activations in order, repeats included.
+        [
+            """
+            CREATE TABLE model_activations (seq INTEGER PRIMARY KEY AUTOINCREMENT, tenant_id TEXT NOT NULL,
+              version_id TEXT NOT NULL REFERENCES model_versions(id) ON DELETE CASCADE, at REAL NOT NULL)
+            """,
+            "CREATE INDEX model_activations_tenant ON model_activations(tenant_id, seq)",
+            """
+            INSERT INTO model_activations (tenant_id, version_id, at)
+            SELECT tenant_id, id, activated_at FROM model_versions WHERE activated_at IS NOT NULL ORDER BY activated_at
+            """,
+        ],
     ]
 
     /// Row-level security on every tenant-owned table: a row is visible only when the transaction has set
@@ -53,6 +65,17 @@ enum Schema {
           + rowLevelSecurity(table: "api_keys", column: "tenant_id")
           + rowLevelSecurity(table: "model_versions", column: "tenant_id")
           + rowLevelSecurity(table: "usage_events", column: "tenant_id"),
+        [
+            """
+            CREATE TABLE model_activations (seq bigserial PRIMARY KEY, tenant_id uuid NOT NULL,
+              version_id uuid NOT NULL REFERENCES model_versions(id) ON DELETE CASCADE, at double precision NOT NULL)
+            """,
+            "CREATE INDEX model_activations_tenant ON model_activations(tenant_id, seq)",
+            """
+            INSERT INTO model_activations (tenant_id, version_id, at)
+            SELECT tenant_id, id, activated_at FROM model_versions WHERE activated_at IS NOT NULL ORDER BY activated_at
+            """,
+        ] + rowLevelSecurity(table: "model_activations", column: "tenant_id"),
     ]
 
     private static func rowLevelSecurity(table: String, column: String) -> [String] {

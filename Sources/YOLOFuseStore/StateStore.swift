@@ -40,9 +40,9 @@ public protocol StateStore: Sendable {
     func activateModelVersion(tenant: UUID, id: UUID, at: Date) async throws -> Bool
     /// Deactivates the tenant's active version (so the default model serves); returns whether one was active.
     func deactivateModels(tenant: UUID) async throws -> Bool
-    /// Undoes the last activation: the active version is deactivated and leaves the history, and the ready
-    /// version activated most recently before it serves again (none: the default model). Returns what is active
-    /// now; throws a conflict when nothing is active.
+    /// Undoes the last activation: the active version is deactivated and its activation leaves the history, and
+    /// the version activated before it serves again (none left: the default model). Returns what is active now;
+    /// throws a conflict when nothing is active.
     func rollBack(tenant: UUID, at: Date) async throws -> ModelVersionRecord?
     func deleteModelVersion(tenant: UUID, id: UUID) async throws -> Bool
 

@@ -31,7 +31,7 @@ struct RowLevelSecurityTests {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            for table in ["model_versions", "usage_events", "api_keys", "tenants"] {
+            for table in ["model_versions", "model_activations", "usage_events", "api_keys", "tenants"] {
                 let unscoped = try await count(client, table: table, tenant: nil)
                 #expect(unscoped == 0, "\(table) without a tenant")
             }

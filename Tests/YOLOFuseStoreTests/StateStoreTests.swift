@@ -94,7 +94,18 @@ struct StateStoreTests {
             #expect(try await store.rollBack(tenant: tenant.id, at: Date(timeIntervalSince1970: 600)) == nil)
             #expect(try await store.activeModelVersion(tenant: tenant.id) == nil)
             await #expect(throws: StoreError.self) { try await store.rollBack(tenant: tenant.id, at: Date()) }
+            // Re-activations are history too: v1, v2, v1 rolls back to v2, then v1, then the default.
+            #expect(try await store.activateModelVersion(tenant: tenant.id, id: v1.id, at: Date(timeIntervalSince1970: 610)))
+            #expect(try await store.activateModelVersion(tenant: tenant.id, id: v2.id, at: Date(timeIntervalSince1970: 620)))
+            #expect(try await store.activateModelVersion(tenant: tenant.id, id: v1.id, at: Date(timeIntervalSince1970: 630)))
+            #expect(try await store.rollBack(tenant: tenant.id, at: Date(timeIntervalSince1970: 640))?.id == v2.id)
+            #expect(try await store.rollBack(tenant: tenant.id, at: Date(timeIntervalSince1970: 650))?.id == v1.id)
+            #expect(try await store.rollBack(tenant: tenant.id, at: Date(timeIntervalSince1970: 660)) == nil)
+            // A deleted version drops out of the history.
+            #expect(try await store.activateModelVersion(tenant: tenant.id, id: v3.id, at: Date(timeIntervalSince1970: 670)))
+            #expect(try await store.activateModelVersion(tenant: tenant.id, id: v1.id, at: Date(timeIntervalSince1970: 680)))
             #expect(try await store.deleteModelVersion(tenant: tenant.id, id: v3.id))
+            #expect(try await store.rollBack(tenant: tenant.id, at: Date(timeIntervalSince1970: 690)) == nil)
             #expect(try await store.activateModelVersion(tenant: tenant.id, id: v2.id, at: Date(timeIntervalSince1970: 700)))
             // Another tenant cannot activate or delete it.
             #expect(try await store.activateModelVersion(tenant: other.id, id: v1.id, at: Date()) == false)

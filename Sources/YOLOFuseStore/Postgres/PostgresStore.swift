@@ -239,6 +239,9 @@ public final class PostgresStore: StateStore {
             try await connection.query("""
                 UPDATE model_versions SET active = true, activated_at = \(at.timeIntervalSince1970) WHERE tenant_id = \(tenant) AND id = \(id)
                 """, logger: logger)
+            try await connection.query("""
+                INSERT INTO model_activations (tenant_id, version_id, at) VALUES (\(tenant), \(id), \(at.timeIntervalSince1970))
+                """, logger: logger)
             return true
         }
     }
@@ -256,14 +259,23 @@ public final class PostgresStore: StateStore {
                 """).first?["id"].decode(UUID.self) else {
                 throw StoreError.conflict("the default model is serving; there is nothing to roll back")
             }
-            try await connection.query("UPDATE model_versions SET active = false, activated_at = NULL WHERE id = \(current)", logger: logger)
-            guard let previous = try await rows(connection, """
-                SELECT id FROM model_versions WHERE tenant_id = \(tenant) AND state = 'ready' AND activated_at IS NOT NULL
-                ORDER BY activated_at DESC LIMIT 1
-                """).first?["id"].decode(UUID.self) else { return nil }
-            return try await rows(connection, """
-                UPDATE model_versions SET active = true, activated_at = \(at.timeIntervalSince1970) WHERE id = \(previous) RETURNING *
-                """).first.map(Self.modelVersion)
+            try await connection.query("UPDATE model_versions SET active = false WHERE id = \(current)", logger: logger)
+            // Pop the current activation, then any entries for it just below (activated twice in a row).
+            while let top = try await rows(connection, """
+                SELECT a.seq, a.version_id, v.state FROM model_activations a JOIN model_versions v ON v.id = a.version_id
+                WHERE a.tenant_id = \(tenant) ORDER BY a.seq DESC LIMIT 1
+                """).first {
+                let seq = try top["seq"].decode(Int.self), version = try top["version_id"].decode(UUID.self)
+                let state = try top["state"].decode(String.self)
+                if version == current || state != ModelVersionRecord.State.ready.rawValue {
+                    try await connection.query("DELETE FROM model_activations WHERE seq = \(seq)", logger: logger)
+                    continue
+                }
+                return try await rows(connection, """
+                    UPDATE model_versions SET active = true, activated_at = \(at.timeIntervalSince1970) WHERE id = \(version) RETURNING *
+                    """).first.map(Self.modelVersion)
+            }
+            return nil
         }
     }
 

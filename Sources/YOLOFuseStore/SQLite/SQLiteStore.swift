@@ -148,6 +148,8 @@ public final class SQLiteStore: StateStore {
             try db.execute("UPDATE model_versions SET active = 0 WHERE tenant_id = ? AND active = 1", [.text(tenant.key)])
             try db.execute("UPDATE model_versions SET active = 1, activated_at = ? WHERE tenant_id = ? AND id = ?",
                            [.date(at), .text(tenant.key), .text(id.key)])
+            try db.execute("INSERT INTO model_activations (tenant_id, version_id, at) VALUES (?, ?, ?)",
+                           [.text(tenant.key), .text(id.key), .date(at)])
             return true
         }
     }
@@ -161,16 +163,23 @@ public final class SQLiteStore: StateStore {
 
     public func rollBack(tenant: UUID, at: Date) async throws -> ModelVersionRecord? {
         try await connection.transaction { db in
-            guard let current = try db.execute("SELECT id FROM model_versions WHERE tenant_id = ? AND active = 1", [.text(tenant.key)]).first else {
+            guard let current = try db.execute("SELECT id FROM model_versions WHERE tenant_id = ? AND active = 1", [.text(tenant.key)]).first?["id"] else {
                 throw StoreError.conflict("the default model is serving; there is nothing to roll back")
             }
-            try db.execute("UPDATE model_versions SET active = 0, activated_at = NULL WHERE id = ?", [current["id"]])
-            guard let previous = try db.execute("""
-                SELECT id FROM model_versions WHERE tenant_id = ? AND state = 'ready' AND activated_at IS NOT NULL
-                ORDER BY activated_at DESC LIMIT 1
-                """, [.text(tenant.key)]).first else { return nil }
-            try db.execute("UPDATE model_versions SET active = 1, activated_at = ? WHERE id = ?", [.date(at), previous["id"]])
-            return try db.execute("SELECT * FROM model_versions WHERE id = ?", [previous["id"]]).first.map(Self.modelVersion)
+            try db.execute("UPDATE model_versions SET active = 0 WHERE id = ?", [current])
+            // Pop the current activation, then any entries for it just below (activated twice in a row).
+            while let top = try db.execute("""
+                SELECT a.seq, a.version_id, v.state FROM model_activations a JOIN model_versions v ON v.id = a.version_id
+                WHERE a.tenant_id = ? ORDER BY a.seq DESC LIMIT 1
+                """, [.text(tenant.key)]).first {
+                if top["version_id"] == current || top["state"].string != ModelVersionRecord.State.ready.rawValue {
+                    try db.execute("DELETE FROM model_activations WHERE seq = ?", [top["seq"]])
+                    continue
+                }
+                try db.execute("UPDATE model_versions SET active = 1, activated_at = ? WHERE id = ?", [.date(at), top["version_id"]])
+                return try db.execute("SELECT * FROM model_versions WHERE id = ?", [top["version_id"]]).first.map(Self.modelVersion)
+            }
+            return nil
         }
     }
 

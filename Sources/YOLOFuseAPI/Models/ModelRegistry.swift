@@ -18,6 +18,8 @@ actor ModelRegistry {
     private var entries: [String: Entry] = [:]
     private var loading: [String: Task<ResidentModel, any Error>] = [:]
     private var tick: UInt64 = 0
+    /// Deleted versions still leased: unloaded when their last lease ends.
+    private var doomed: Set<String> = []
     private let pinnedKey = "default"
 
     init(loader: ModelLoader, budgetBytes: Int, onResidentCount: @escaping @Sendable (Int) -> Void) {
@@ -71,12 +73,18 @@ actor ModelRegistry {
         guard var entry = entries[model.key], entry.model === model else { return }
         entry.leases -= 1
         entries[model.key] = entry
+        if entry.leases == 0 && doomed.contains(model.key) { return await remove(model.key) }
         await evictOverBudget()
     }
 
     /// Drops a model (its version was deleted); requests holding it finish first.
     func remove(_ key: String) async {
-        guard let entry = entries[key], entry.leases == 0 else { return }
+        guard let entry = entries[key] else { return }
+        guard entry.leases == 0 else {
+            doomed.insert(key)
+            return
+        }
+        doomed.remove(key)
         entries[key] = nil
         onResidentCount(entries.count)
         await entry.model.stop()

@@ -10,9 +10,6 @@ Every model is trained with the same command and schedule (tools/README.md) and 
 `tools/export_models.py --checkpoint runs/NAME/best.pt`.
 """
 import argparse
-import csv
-import json
-import subprocess
 import sys
 import tempfile
 from datetime import date
@@ -20,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run_engine_bench import ROOT, git_commit, publish  # noqa: E402
-from run_model_eval import subset, swift_val  # noqa: E402
+from run_model_eval import ort_val, subset, swift_val, test_conditions  # noqa: E402
 
 START, END = "<!-- fusion-comparison:start -->", "<!-- fusion-comparison:end -->"
 
@@ -35,11 +32,7 @@ def main():
     models = [tuple(spec.split("=", 1)) for spec in a.model]
     data = Path(a.data)
     test = data / "test"
-    conditions = {}
-    with open(data / "conditions.csv") as f:
-        for row in csv.DictReader(f):
-            if row["split"] == "test":
-                conditions.setdefault(row["condition"], set()).add(row["name"])
+    conditions = test_conditions(data)
     names = sorted(conditions)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -48,9 +41,7 @@ def main():
             row = {"all": swift_val(a.yolofuse, path, test)}
             for c in names:
                 row[c] = swift_val(a.yolofuse, path, folders[c])
-            reference = json.loads(subprocess.run([sys.executable, str(ROOT / "tools" / "ort_val.py"), path, "--data", str(test)],
-                                                  check=True, capture_output=True, text=True).stdout)
-            row["ort"] = reference["map50"]
+            row["ort"] = ort_val(path, test)["map50"]
             results[name] = row
             print(name, {k: (v["map50"] if isinstance(v, dict) else v) for k, v in row.items()}, file=sys.stderr)
 

@@ -33,6 +33,22 @@ def subset(split_dir, names, target):
     return target
 
 
+def test_conditions(data):
+    """Names of the test split's pairs per scene condition (data/conditions.csv)."""
+    conditions = {}
+    with open(Path(data) / "conditions.csv") as f:
+        for row in csv.DictReader(f):
+            if row["split"] == "test":
+                conditions.setdefault(row["condition"], set()).add(row["name"])
+    return conditions
+
+
+def ort_val(model, data):
+    """The ONNX Runtime + pycocotools cross-check (tools/ort_val.py)."""
+    return json.loads(subprocess.run([sys.executable, str(ROOT / "tools" / "ort_val.py"), str(model), "--data", str(data)],
+                                     check=True, capture_output=True, text=True).stdout)
+
+
 def swift_val(binary, model, data):
     out = subprocess.run([binary, "val", "--model", str(model), "--data", str(data), "--json"], check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -47,14 +63,9 @@ def main():
     a = ap.parse_args()
     data, model = Path(a.data), Path(a.model)
     test = data / "test"
-    conditions = {}
-    with open(data / "conditions.csv") as f:
-        for row in csv.DictReader(f):
-            if row["split"] == "test":
-                conditions.setdefault(row["condition"], set()).add(row["name"])
+    conditions = test_conditions(data)
     overall = swift_val(a.yolofuse, model, test)
-    reference = json.loads(subprocess.run([sys.executable, str(ROOT / "tools" / "ort_val.py"), str(model), "--data", str(test)],
-                                          check=True, capture_output=True, text=True).stdout)
+    reference = ort_val(model, test)
     rows = [("all", overall)]
     with tempfile.TemporaryDirectory() as tmp:
         for condition in sorted(conditions):

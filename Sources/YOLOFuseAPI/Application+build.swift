@@ -35,7 +35,7 @@ public func buildApplication(_ configuration: ServerConfiguration, engine: Engin
     router.middlewares.add(RequestIDMiddleware())
     router.middlewares.add(ClientErrorMiddleware())
     router.middlewares.add(BodyLimitMiddleware { path in
-        switch AuthMiddleware<BasicRequestContext>.segments(path) {
+        switch pathSegments(path) {
         case ["v1", "models"]: configuration.maxModelBytes + (1 << 20)
         case ["v1", "detect"]: 2 * configuration.maxImageBytes + (1 << 20)
         default: 1 << 20

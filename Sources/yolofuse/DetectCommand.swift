@@ -46,20 +46,19 @@ struct DetectionFlags: ParsableArguments {
                                 classes: classIds, maxDetections: maxDetections, registration: matrix)
     }
 
-    func loadDetector(evaluation: Bool = false) async throws -> (any PairDetector, DetectionOptions, input: (width: Int, height: Int), engine: Engine) {
+    func loadDetector(evaluation: Bool = false) async throws -> (any PairDetector, DetectionOptions, engine: Engine) {
         let engine = try engineOptions.makeEngine()
         let url = try model.map { URL(fileURLWithPath: $0) } ?? DefaultModel.locate()
         let primary = try await Detector.load(url, engine: engine, rectangularInputs: rect, imageSize: imgsz)
         let options = try options(evaluation: evaluation)
         try options.validate(classCount: primary.manifest.classCount)
-        let size = (primary.manifest.inputWidth, primary.manifest.inputHeight)
-        guard let modelIR else { return (primary, options, size, engine) }
+        guard let modelIR else { return (primary, options, engine) }
         guard let method = DecisionFusionDetector.Method(rawValue: fusion) else { throw ValidationError("--fusion must be wbf or nms") }
         let parts = weights.split(separator: ",").compactMap { Double($0) }
         guard parts.count == 2 else { throw ValidationError("--weights takes two numbers, RGB,IR") }
         let secondary = try await Detector.load(URL(fileURLWithPath: modelIR), engine: engine, rectangularInputs: rect, imageSize: imgsz)
         do {
-            return (try DecisionFusionDetector(rgb: primary, ir: secondary, method: method, weights: (parts[0], parts[1])), options, size, engine)
+            return (try DecisionFusionDetector(rgb: primary, ir: secondary, method: method, weights: (parts[0], parts[1])), options, engine)
         } catch { throw ValidationError("\(error)") }
     }
 }
@@ -105,7 +104,7 @@ struct DetectCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (detector, options, inputSize, engine) = try await flags.loadDetector()
+        let (detector, options, engine) = try await flags.loadDetector()
         if let source {
             try await runFolder(URL(fileURLWithPath: source), detector: detector, options: options)
             return
@@ -116,8 +115,7 @@ struct DetectCommand: AsyncParsableCommand {
             return
         }
         let files = try [rgb, ir].map { path in try path.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } }
-        let results = try await detectEncoded(detector, [EncodedPair(rgb: files[0], ir: files[1], rgbName: rgb ?? "rgb", irName: ir ?? "ir")], options: options)[0]
-        var result = results
+        let result = try await detectEncoded(detector, [EncodedPair(rgb: files[0], ir: files[1], rgbName: rgb ?? "rgb", irName: ir ?? "ir")], options: options)[0]
         if let out {
             let irImage = try ir.map { try ImageCodec.read(URL(fileURLWithPath: $0)) }
             let base = try rgb.map { try ImageCodec.read(URL(fileURLWithPath: $0)) } ?? irImage!.toRGB()

@@ -15,7 +15,7 @@ struct ValCommand: AsyncParsableCommand {
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func run() async throws {
-        let (detector, options, _, _) = try await flags.loadDetector(evaluation: true)
+        let (detector, options, _) = try await flags.loadDetector(evaluation: true)
         let dataset = try PairedDataset(root: URL(fileURLWithPath: data))
         guard !dataset.pairs.isEmpty else { throw ValidationError("\(data)/images has no images") }
         var metric = MeanAveragePrecision()

@@ -10,7 +10,7 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
     static var apiKeyHeader: HTTPField.Name { HTTPField.Name("X-API-Key")! }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let segments = Self.segments(request.uri.path)
+        let segments = pathSegments(request.uri.path)
         guard segments.first?.lowercased() == "v1" else { return try await next(request, context) }
         let principal: Principal
         do {
@@ -21,11 +21,6 @@ struct AuthMiddleware<Context: RequestContext>: RouterMiddleware {
             return error.response()
         }
         return try await Principal.$current.withValue(principal) { try await next(request, context) }
-    }
-
-    /// Non-empty path segments, percent-decoded.
-    static func segments(_ path: String) -> [String] {
-        path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
     }
 
     static func presentedKey(_ headers: HTTPFields) -> String? {

@@ -48,11 +48,11 @@ extension APIService {
             })
             return .ok(.init(headers: headers, body: .json(.BatchDetectionResult(batch))))
         } catch {
-            let status = APIError.from(error)?.status.http.code ?? 500
+            let mapped = APIError.from(error)
             let modelKey = servedBy.withLock { $0.key }
             await recordUsage(UsageEvent(requestID: RequestID.current, tenantID: caller.id, keyID: caller.keyID, modelVersion: modelKey,
-                                         images: 0, inferenceMilliseconds: 0, status: status))
-            throw APIError.from(error) ?? error
+                                         images: 0, inferenceMilliseconds: 0, status: Int(mapped?.status.http.code ?? 500)))
+            throw mapped ?? error
         }
     }
 

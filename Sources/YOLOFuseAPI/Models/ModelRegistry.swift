@@ -90,7 +90,8 @@ actor ModelRegistry {
         await entry.model.stop()
     }
 
-    var residentKeys: Set<String> { Set(entries.keys) }
+    /// The manifest of a resident model; nil when it is not loaded (nothing is loaded to answer).
+    func manifest(_ key: String) -> ModelManifest? { entries[key]?.model.detector.manifest }
     var residentBytes: Int { entries.values.reduce(0) { $0 + $1.model.estimatedBytes } }
 
     private func evictOverBudget() async {

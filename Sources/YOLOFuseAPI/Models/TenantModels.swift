@@ -94,9 +94,8 @@ struct TenantModels: Sendable {
         blobs.delete(ModelUpload.manifestKey(for: blobKey))
     }
 
-    /// The manifest of a ready version, for listings (loads nothing: read from the resident model if there is one).
+    /// The manifest of a version, for listings, when it is resident (nothing is loaded to answer).
     func manifest(of record: ModelVersionRecord) async -> ModelManifest? {
-        guard record.state == .ready, await registry.residentKeys.contains(record.id.uuidString.lowercased()) else { return nil }
-        return try? await withModel(tenant: record.tenantID, requested: record.id.uuidString.lowercased()) { $0.detector.manifest }
+        await registry.manifest(record.id.uuidString.lowercased())
     }
 }

@@ -9,14 +9,19 @@ enum DetectionHead {
         let classCount = rows - 4
         let base = output.floatPointer() + index * rows * anchors
         // The best allowed class per anchor (single label, as YOLO's NMS does by default), scanning class rows
-        // in memory order.
-        var bestScore = [Float](repeating: -1, count: anchors)
-        var bestClass = [Int](repeating: -1, count: anchors)
+        // in memory order with branch-free updates the compiler vectorises.
+        let bestScore = UnsafeMutablePointer<Float>.allocate(capacity: anchors)
+        let bestClass = UnsafeMutablePointer<Int32>.allocate(capacity: anchors)
+        defer { bestScore.deallocate(); bestClass.deallocate() }
+        bestScore.initialize(repeating: -1, count: anchors)
+        bestClass.initialize(repeating: -1, count: anchors)
         for c in 0..<classCount where options.classes?.contains(c) ?? true {
             let row = base + (4 + c) * anchors
-            for anchor in 0..<anchors where row[anchor] > bestScore[anchor] {
-                bestScore[anchor] = row[anchor]
-                bestClass[anchor] = c
+            let label = Int32(c)
+            for anchor in 0..<anchors {
+                let score = row[anchor], better = score > bestScore[anchor]
+                bestScore[anchor] = better ? score : bestScore[anchor]
+                bestClass[anchor] = better ? label : bestClass[anchor]
             }
         }
         var candidates: [NonMaximumSuppression.Candidate] = []
@@ -24,7 +29,7 @@ enum DetectionHead {
         for anchor in 0..<anchors where bestClass[anchor] >= 0 && bestScore[anchor] > threshold {
             let box = BoundingBox(centerX: Double(base[anchor]), centerY: Double(base[anchors + anchor]),
                                   width: Double(base[2 * anchors + anchor]), height: Double(base[3 * anchors + anchor]))
-            candidates.append(.init(box: box, score: Double(bestScore[anchor]), classId: bestClass[anchor]))
+            candidates.append(.init(box: box, score: Double(bestScore[anchor]), classId: Int(bestClass[anchor])))
         }
         let kept = NonMaximumSuppression.apply(candidates, iouThreshold: options.iou, maxDetections: options.maxDetections)
         let (w, h) = (Double(letterbox.sourceWidth), Double(letterbox.sourceHeight))

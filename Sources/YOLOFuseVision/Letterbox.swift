@@ -165,12 +165,16 @@ extension Letterbox {
         let planeSize = width * height
         let channels = ir.channels
         let outputPlanes = ir.format == .gray ? grayPlanes : 3
-        let pad = Float(Self.padValue) / 255
-        for plane in 0..<outputPlanes { (planes + plane * planeSize).update(repeating: pad, count: planeSize) }
+        fillPadding(planes, planes: outputPlanes)
         let sx = Double(sourceWidth) / Double(resizedWidth), sy = Double(sourceHeight) / Double(resizedHeight)
         let (irWidth, irHeight) = (ir.width, ir.height)
         let maxX = Float(irWidth - 1), maxY = Float(irHeight - 1)
+        let columns = resizedWidth
+        // One interleaved row is sampled, then spread over the planes (a gray frame is sampled once, not per plane).
+        let row = UnsafeMutablePointer<Float>.allocate(capacity: columns * channels)
+        defer { row.deallocate() }
         ir.pixels.withUnsafeBufferPointer { src in
+            let pixels = src.baseAddress!
             for v in 0..<resizedHeight {
                 let y = (Double(v) + 0.5) * sy - 0.5
                 // Along a row the numerators and the denominator change linearly with u: step them.
@@ -178,25 +182,31 @@ extension Letterbox {
                 var nx = inverse[0] * x0 + inverse[1] * y + inverse[2], ny = inverse[3] * x0 + inverse[4] * y + inverse[5]
                 var nw = inverse[6] * x0 + inverse[7] * y + inverse[8]
                 let dx = inverse[0] * sx, dy = inverse[3] * sx, dw = inverse[6] * sx
-                let rowStart = (top + v) * width + left
-                for u in 0..<resizedWidth {
+                for u in 0..<columns {
                     let irX = Float(nx / nw), irY = Float(ny / nw)
                     nx += dx; ny += dy; nw += dw
-                    let out = rowStart + u
+                    let out = row + u * channels
                     // Outside the IR camera's view reads as cold (0), as a full-frame warp would leave it.
                     guard irX >= 0, irY >= 0, irX <= maxX, irY <= maxY else {
-                        for plane in 0..<outputPlanes { planes[plane * planeSize + out] = 0 }
+                        for c in 0..<channels { out[c] = 0 }
                         continue
                     }
                     let x0 = Int(irX), y0 = Int(irY)
-                    let x1 = min(x0 + 1, irWidth - 1), y1 = min(y0 + 1, irHeight - 1)
+                    let right = (x0 + 1 < irWidth ? 1 : 0) * channels, down = (y0 + 1 < irHeight ? irWidth : 0) * channels
                     let ax = irX - Float(x0), ay = irY - Float(y0)
-                    for plane in 0..<outputPlanes {
-                        let c = channels == 1 ? 0 : plane
-                        let p00 = Float(src[(y0 * irWidth + x0) * channels + c]), p01 = Float(src[(y0 * irWidth + x1) * channels + c])
-                        let p10 = Float(src[(y1 * irWidth + x0) * channels + c]), p11 = Float(src[(y1 * irWidth + x1) * channels + c])
-                        let value = (p00 + (p01 - p00) * ax) * (1 - ay) + (p10 + (p11 - p10) * ax) * ay
-                        planes[plane * planeSize + out] = roundedLevel(value)
+                    let p = pixels + (y0 * irWidth + x0) * channels
+                    for c in 0..<channels {
+                        let p00 = Float(p[c]), p01 = Float(p[c + right]), p10 = Float(p[c + down]), p11 = Float(p[c + down + right])
+                        out[c] = roundedLevel((p00 + (p01 - p00) * ax) * (1 - ay) + (p10 + (p11 - p10) * ax) * ay)
+                    }
+                }
+                let outRow = (top + v) * width + left
+                if channels == 1 {
+                    for plane in 0..<outputPlanes { (planes + plane * planeSize + outRow).update(from: row, count: columns) }
+                } else {
+                    for plane in 0..<3 {
+                        let out = planes + plane * planeSize + outRow
+                        for x in 0..<columns { out[x] = row[x * 3 + plane] }
                     }
                 }
             }

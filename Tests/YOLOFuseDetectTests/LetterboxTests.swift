@@ -123,4 +123,47 @@ import YOLOFuseVision
         // The padding is untouched by the warp.
         #expect(warped[0] == 114 / 255 && warped[127 * 128] == 114 / 255)
     }
+
+    @Test(arguments: [(Image.Format.gray, [2.9, 0.05, -30, 0.02, 2.2, 12, 0, 0, 1]), (.rgb, [2.8, 0.1, 5, -0.05, 2.0, -8, 1e-4, -2e-4, 1]),
+                      (.gray, [3.1, 0.0, 40, 0.0, 2.3, 0, 2e-4, 1e-4, 1])])
+    func registeredRenderMatchesPlainSampling(format: Image.Format, homography: [Double]) throws {
+        // The row-at-a-time render (stepping its coordinates along a row) agrees with sampling every plane of every
+        // pixel on its own to within a level where rounding of the stepped coordinates tips it, with parts of the
+        // frame outside the IR view.
+        let ir = Support.pattern(width: 96, height: 80, format: format, blocks: true)
+        let registration = try Registration(homography: homography)
+        let box = Letterbox(sourceWidth: 320, sourceHeight: 180, targetWidth: 128, targetHeight: 128)
+        var fast = [Float](repeating: -1, count: 3 * 128 * 128)
+        fast.withUnsafeMutableBufferPointer { box.render(ir, registration: registration, into: $0.baseAddress!) }
+        let plain = Self.plainRegisteredRender(ir, box: box, inverse: registration.inverse()!)
+        let differences = zip(fast, plain).map { abs($0 - $1) }
+        #expect(differences.max()! <= 1.001 / 255)
+        #expect(differences.filter { $0 > 0 }.count <= fast.count / 1000)
+        #expect(Set(fast).count > 20)
+    }
+
+    /// Each output sample computed on its own: map to RGB, then to IR, sample bilinearly.
+    static func plainRegisteredRender(_ ir: Image, box: Letterbox, inverse h: [Double]) -> [Float] {
+        let plane = box.width * box.height
+        var out = [Float](repeating: 114 / 255, count: 3 * plane)
+        let sx = Double(box.sourceWidth) / Double(box.resizedWidth), sy = Double(box.sourceHeight) / Double(box.resizedHeight)
+        for v in 0..<box.resizedHeight {
+            for u in 0..<box.resizedWidth {
+                let x = (Double(u) + 0.5) * sx - 0.5, y = (Double(v) + 0.5) * sy - 0.5
+                let w = h[6] * x + h[7] * y + h[8]
+                let irX = Float((h[0] * x + h[1] * y + h[2]) / w), irY = Float((h[3] * x + h[4] * y + h[5]) / w)
+                let index = (box.top + v) * box.width + box.left + u
+                for p in 0..<3 {
+                    guard irX >= 0, irY >= 0, irX <= Float(ir.width - 1), irY <= Float(ir.height - 1) else { out[p * plane + index] = 0; continue }
+                    let x0 = Int(irX), y0 = Int(irY), x1 = min(x0 + 1, ir.width - 1), y1 = min(y0 + 1, ir.height - 1)
+                    let ax = irX - Float(x0), ay = irY - Float(y0)
+                    let c = ir.channels == 1 ? 0 : p
+                    func at(_ x: Int, _ y: Int) -> Float { Float(ir.pixels[(y * ir.width + x) * ir.channels + c]) }
+                    let value = (at(x0, y0) + (at(x1, y0) - at(x0, y0)) * ax) * (1 - ay) + (at(x0, y1) + (at(x1, y1) - at(x0, y1)) * ax) * ay
+                    out[p * plane + index] = Float(Int32(value + 0.5)) * (1 / 255)
+                }
+            }
+        }
+        return out
+    }
 }

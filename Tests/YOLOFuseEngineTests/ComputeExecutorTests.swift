@@ -22,4 +22,67 @@ struct ComputeExecutorTests {
         }
         executor.shutdown()
     }
+
+    /// Single-core jobs run side by side: each waits for the other to start, which only ends if both run at once.
+    @Test func singleCoreJobsRunSideBySide() async throws {
+        let executor = ComputeExecutor(cores: 2)
+        let meeting = Occupancy()
+        async let first = executor.run(threads: 1) { meeting.arriveAndWait(for: 2) }
+        async let second = executor.run(threads: 1) { meeting.arriveAndWait(for: 2) }
+        let (a, b) = try await (first, second)
+        #expect(a && b)
+        executor.shutdown()
+    }
+
+    /// A job over all cores never shares them, and single-core jobs never exceed the cores, whatever the mix.
+    @Test func jobsNeverOversubscribeTheCores() async throws {
+        let executor = ComputeExecutor(cores: 2)
+        let occupancy = Occupancy()
+        let alone = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<24 {
+                let threads = index % 5 == 0 ? 2 : 1
+                group.addTask {
+                    try await executor.run(threads: threads) { occupancy.hold(cores: threads, for: 0.002) }
+                }
+            }
+            return try await group.reduce(true) { $0 && $1 }
+        }
+        #expect(alone)
+        #expect(occupancy.peak == 2)
+        executor.shutdown()
+    }
+}
+
+/// Counts cores in use by jobs, under a lock.
+private final class Occupancy: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var inUse = 0
+    private var arrived = 0
+    private(set) var peak = 0
+
+    /// Holds `cores` for a while; false if the cores were over-committed meanwhile.
+    func hold(cores: Int, for seconds: Double) -> Bool {
+        condition.lock()
+        inUse += cores
+        peak = max(peak, inUse)
+        var fits = inUse <= 2
+        condition.unlock()
+        Thread.sleep(forTimeInterval: seconds)
+        condition.lock()
+        fits = fits && inUse <= 2
+        inUse -= cores
+        condition.unlock()
+        return fits
+    }
+
+    /// True once `count` callers have arrived, false after 5 s without them.
+    func arriveAndWait(for count: Int) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        arrived += 1
+        condition.broadcast()
+        let deadline = Date().addingTimeInterval(5)
+        while arrived < count { if !condition.wait(until: deadline) { return false } }
+        return true
+    }
 }

@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Concatenation as row copies: every input contributes `chunkBytes` to each of `rows` output rows.
 /// In NHWC a channel concat is one row per pixel; in plain layouts one row per index before the axis.
 /// oneDNN's generic concat copies element by element for these shapes; this copies runs.
@@ -21,17 +19,11 @@ struct ConcatCopy {
 
     var rowBytes: Int { chunkBytes.reduce(0, +) }
 
-    /// Copies with both cores when there is enough to move to pay for the hand-off.
+    /// Copies with the whole team when there is enough to move to pay for the hand-off.
     func run(sources: [UnsafeRawPointer], destination: UnsafeMutableRawPointer) {
-        let total = rows * rowBytes
-        let parts = total >= 1 << 18 ? 2 : 1
-        if parts == 1 { copyRows(0..<rows, sources: sources, destination: destination); return }
-        let sourceAddresses = sources.map { UInt(bitPattern: $0) }
-        let destinationAddress = UInt(bitPattern: destination)
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            let begin = rows * part / parts, end = rows * (part + 1) / parts
-            copyRows(begin..<end, sources: sourceAddresses.map { UnsafeRawPointer(bitPattern: $0)! },
-                     destination: UnsafeMutableRawPointer(bitPattern: destinationAddress)!)
+        guard rows * rowBytes >= 1 << 18 else { copyRows(0..<rows, sources: sources, destination: destination); return }
+        OpenMPTeam.parallel { thread, threadCount in
+            copyRows(rows * thread / threadCount..<rows * (thread + 1) / threadCount, sources: sources, destination: destination)
         }
     }
 

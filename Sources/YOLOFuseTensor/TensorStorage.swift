@@ -13,7 +13,8 @@ public final class TensorStorage: @unchecked Sendable {
     public init(byteCount: Int, zeroed: Bool = true) {
         self.byteCount = byteCount
         owned = true
-        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: Self.alignment)
+        pointer = LargeBufferCache.shared.take(byteCount)
+            ?? UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 1), alignment: Self.alignment)
         if zeroed { pointer.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1)) }
     }
 
@@ -24,5 +25,5 @@ public final class TensorStorage: @unchecked Sendable {
         owned = false
     }
 
-    deinit { if owned { pointer.deallocate() } }
+    deinit { if owned { LargeBufferCache.shared.keep(pointer, bytes: byteCount) } }
 }

@@ -7,4 +7,14 @@ struct YOLOFuseCommand: AsyncParsableCommand {
         abstract: "Object detection for paired visible and thermal cameras.",
         subcommands: [ServeCommand.self, DetectCommand.self, ValCommand.self, EngineCommand.self]
     )
+
+    static func main() async {
+        ProcessTuning.apply()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand { try await asyncCommand.run() } else { try command.run() }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -30,10 +30,11 @@ public func buildApplication(_ configuration: ServerConfiguration, engine: Engin
     let models = TenantModels(store: store, blobs: try BlobStore(root: configuration.blobDirectory), registry: registry)
     let authenticator = Authenticator(store: store, adminKey: configuration.adminKey, cacheTTL: configuration.keyCacheTTL)
 
-    let router = Router()
+    let router = Router(context: APIRequestContext.self)
     router.middlewares.add(MetricsMiddleware(metrics: metrics))
     router.middlewares.add(RequestIDMiddleware())
     router.middlewares.add(ClientErrorMiddleware())
+    router.middlewares.add(DisconnectMiddleware())
     router.middlewares.add(BodyLimitMiddleware { path in
         switch pathSegments(path) {
         case ["v1", "models"]: configuration.maxModelBytes + (1 << 20)

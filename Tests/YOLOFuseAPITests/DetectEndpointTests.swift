@@ -110,6 +110,29 @@ struct DetectEndpointTests {
         }
     }
 
+    @Test func aRequestWhoseClientLeftIsDroppedBeforeInference() async throws {
+        var configuration = configuration()
+        // A long queue delay keeps a lone request waiting in the batcher while its client goes away.
+        configuration.batching = .init(maxBatchSize: 8, maxQueueDelay: .milliseconds(1500))
+        let app = try await buildApplication(configuration, engine: TestServer.engine)
+        try await app.test(.live) { client in
+            let key = try await TestServer.provision(client).key
+            let port = try #require(client.port)
+            let (rgb, ir) = try TestServer.pair()
+            let (body, headers) = TestServer.form([("rgb", "image/jpeg", rgb), ("ir", "image/jpeg", ir)], headers: TestServer.bearer(key))
+            try await RawConnection.sendAndHangUp(port: port, path: "/v1/detect", headers: headers, body: body, after: .milliseconds(300))
+            // When its batch forms, the abandoned call is dropped and metered as a failed call without inference.
+            var usage: [String: Any] = [:]
+            for _ in 0..<50 where usage["calls"] as? Int != 1 {
+                try await Task.sleep(for: .milliseconds(100))
+                try await client.execute(uri: "/v1/usage", method: .get, headers: TestServer.bearer(key)) { usage = try TestServer.json($0) }
+            }
+            #expect(usage["calls"] as? Int == 1)
+            #expect(usage["successful_calls"] as? Int == 0)
+            #expect(usage["inference_ms"] as? Double == 0)
+        }
+    }
+
     func sampleName() throws -> String {
         try #require(try FileManager.default.contentsOfDirectory(atPath: TestServer.fixture("sample/images").path).sorted().first)
     }
@@ -190,5 +213,23 @@ struct DetectEndpointTests {
                 #expect(text.contains("yolofuse_queue_depth_requests 0"), "\(text)")
             }
         }
+    }
+}
+
+@Suite struct SharedLoadWaitTests {
+    /// A request past its deadline stops waiting for a model load at once, and the load goes on for others.
+    @Test(.timeLimit(.minutes(1))) func waitingForASharedLoadEndsAtCancellation() async throws {
+        // The load cannot finish before the test lets it, so the waiter can only end by its cancellation.
+        let (gate, open) = AsyncStream.makeStream(of: Void.self)
+        let load = Task<Int, any Error> {
+            for await _ in gate {}
+            return 7
+        }
+        let waiter = Task { try await load.valueUnlessCancelled() }
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        open.finish()
+        // Another caller still gets the load's value.
+        #expect(try await Task { try await load.valueUnlessCancelled() }.value == 7)
     }
 }

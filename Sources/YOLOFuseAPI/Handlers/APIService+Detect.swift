@@ -50,8 +50,11 @@ extension APIService {
         } catch {
             let mapped = APIError.from(error)
             let modelKey = servedBy.withLock { $0.key }
-            await recordUsage(UsageEvent(requestID: RequestID.current, tenantID: caller.id, keyID: caller.keyID, modelVersion: modelKey,
-                                         images: 0, inferenceMilliseconds: 0, status: Int(mapped?.status.http.code ?? 500)))
+            // 499 (client closed request): the caller disconnected and its work was dropped.
+            let clientGone = error is DynamicBatcher.Abandoned
+            let event = UsageEvent(requestID: RequestID.current, tenantID: caller.id, keyID: caller.keyID, modelVersion: modelKey,
+                                   images: 0, inferenceMilliseconds: 0, status: clientGone ? 499 : Int(mapped?.status.http.code ?? 500))
+            await recordUsage(event)
             throw mapped ?? error
         }
     }
@@ -71,7 +74,9 @@ extension APIService {
         let optionList = try decoded.map { try detector.options(options, for: $0) }
         let raw = try await withThrowingTaskGroup(of: (Int, DetectionResult).self) { group in
             for index in decoded.indices {
-                group.addTask { (index, try await model.batcher.detect(decoded[index].input, options: optionList[index])) }
+                group.addTask {
+                    (index, try await model.batcher.detect(decoded[index].input, options: optionList[index], isAbandoned: ClientConnection.isClosed))
+                }
             }
             var results = [DetectionResult?](repeating: nil, count: decoded.count)
             for try await (index, result) in group { results[index] = result }

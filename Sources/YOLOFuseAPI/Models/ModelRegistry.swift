@@ -45,7 +45,14 @@ actor ModelRegistry {
             task = Task { try await loader.load(try await source(), key: key) }
             loading[key] = task
         }
-        let result = await task.result
+        // A caller cancelled at its deadline stops waiting; the load goes on and the next caller picks it up.
+        let result: Result<ResidentModel, any Error>
+        do {
+            result = .success(try await task.valueUnlessCancelled())
+        } catch {
+            if error is CancellationError && Task.isCancelled { throw error }
+            result = .failure(error)
+        }
         // Only the load this caller waited on is cleared; a newer one for the same key stays.
         if loading[key] == task { loading[key] = nil }
         let model = try result.get()

@@ -15,9 +15,15 @@ public final class DynamicBatcher: Sendable {
         public var description: String { "the service is shutting down" }
     }
 
+    /// Dropped before inference: nobody waits for the answer any more (the client disconnected).
+    public struct Abandoned: Error, CustomStringConvertible, Sendable {
+        public var description: String { "the caller went away before the request ran" }
+    }
+
     struct Pending: Sendable {
         var input: DetectionInput
         var options: DetectionOptions
+        var isAbandoned: @Sendable () -> Bool
         var continuation: CheckedContinuation<DetectionResult, any Error>
     }
 
@@ -49,12 +55,14 @@ public final class DynamicBatcher: Sendable {
     }
 
     /// Queues one request and returns its result when its batch has run. Cancelling the calling task removes
-    /// a request that has not started yet, so a caller that went away never costs a model run.
-    public func detect(_ input: DetectionInput, options: DetectionOptions) async throws -> DetectionResult {
+    /// a request that has not started yet, and so does `isAbandoned` returning true when its batch is formed
+    /// (throwing `Abandoned`), so a caller that went away never costs a model run.
+    public func detect(_ input: DetectionInput, options: DetectionOptions,
+                       isAbandoned: @escaping @Sendable () -> Bool = { false }) async throws -> DetectionResult {
         let id = counter.next()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let result = sink.yield(.submit(id, Pending(input: input, options: options, continuation: continuation)))
+                let result = sink.yield(.submit(id, Pending(input: input, options: options, isAbandoned: isAbandoned, continuation: continuation)))
                 if case .terminated = result { continuation.resume(throwing: ShutDown()) }
             }
         } onCancel: {
@@ -72,7 +80,11 @@ public final class DynamicBatcher: Sendable {
         var reportedQueue = 0
         await withDiscardingTaskGroup { group in
             func perform(_ batch: [Int]) {
-                let items = batch.compactMap { pending.removeValue(forKey: $0) }
+                var items: [Pending] = []
+                for request in batch.compactMap({ pending.removeValue(forKey: $0) }) {
+                    if request.isAbandoned() { request.continuation.resume(throwing: Abandoned()) } else { items.append(request) }
+                }
+                guard !items.isEmpty else { sink.yield(.finished); return }
                 group.addTask { [detector, sink, onBatch] in
                     do {
                         let started = ContinuousClock.now

@@ -14,9 +14,25 @@ struct APIRequestContext: RequestContext {
     }
 }
 
-/// Whether the client of the current request has disconnected (false outside a request).
-enum ClientConnection {
-    @TaskLocal static var isClosed: @Sendable () -> Bool = { false }
+/// The connection of the current detection request, to ask whether its client has disconnected.
+final class ClientConnection: Sendable {
+    @TaskLocal static var current: ClientConnection?
+
+    private let channel: any Channel
+    private let watcher: InputClosedWatcher
+
+    fileprivate init(channel: any Channel, watcher: InputClosedWatcher) {
+        self.channel = channel
+        self.watcher = watcher
+    }
+
+    var isClosed: Bool { watcher.closed || !channel.isActive }
+
+    /// For the batcher: whether the current request's client is gone (never, outside a watched request).
+    static var isClosedCheck: @Sendable () -> Bool {
+        guard let connection = current else { return { false } }
+        return { connection.isClosed }
+    }
 }
 
 /// Detection requests learn whether their client has gone, so the batcher drops one that has before its
@@ -32,13 +48,14 @@ struct DisconnectMiddleware: RouterMiddleware {
         let watcher = InputClosedWatcher()
         try await channel.pipeline.addHandler(watcher, position: .first).get()
         defer { channel.pipeline.removeHandler(watcher, promise: nil) }
-        return try await ClientConnection.$isClosed.withValue({ watcher.closed || !channel.isActive }) { try await next(request, context) }
+        let connection = ClientConnection(channel: channel, watcher: watcher)
+        return try await ClientConnection.$current.withValue(connection) { try await next(request, context) }
     }
 }
 
 /// Passes everything through and notes the end of the peer's input.
 /// `@unchecked Sendable`: the flag is atomic; the rest is NIO's, used on the channel's event loop.
-private final class InputClosedWatcher: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+fileprivate final class InputClosedWatcher: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = NIOAny
     private let flag = Atomic<Bool>(false)
 

@@ -56,6 +56,9 @@ public struct Letterbox: Sendable, Equatable {
         let channels = image.channels
         let outputPlanes = image.format == .gray ? grayPlanes : 3
         fillPadding(planes, planes: outputPlanes)
+        if image.width == resizedWidth && image.height == resizedHeight {
+            return copyUnscaled(image, into: planes, outputPlanes: outputPlanes)
+        }
         // Source offsets and weights per output column, as flat arrays the inner loops read without checks.
         let xs = Self.taps(source: image.width, destination: resizedWidth)
         let ys = Self.taps(source: image.height, destination: resizedHeight)
@@ -63,14 +66,13 @@ public struct Letterbox: Sendable, Equatable {
         let secondOffsets = xs.map { Int32(min($0.index + 1, image.width - 1) * channels) }
         let weights = xs.map(\.weight)
         // Two passes: each source row is interpolated horizontally once (cached while consecutive output rows
-        // share it), then output rows blend two such rows.
-        let rowLength = resizedWidth * channels
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 3 * rowLength)
+        // share it) into one row per channel, then output rows blend two such rows straight into the planes.
+        let columns = resizedWidth
+        let rowLength = columns * channels
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * rowLength)
         defer { scratch.deallocate() }
         var upper = scratch, lower = scratch + rowLength
-        let blended = scratch + 2 * rowLength
         var cachedUpper = -1, cachedLower = -1
-        let columns = resizedWidth
         image.pixels.withUnsafeBufferPointer { pixels in
             firstOffsets.withUnsafeBufferPointer { first in
                 secondOffsets.withUnsafeBufferPointer { second in
@@ -83,12 +85,15 @@ public struct Letterbox: Sendable, Equatable {
                                     out[x] = p + (q - p) * weight[x]
                                 }
                             } else {
+                                let green = out + columns, blue = out + 2 * columns
                                 for x in 0..<columns {
                                     let a = row + Int(first[x]), b = row + Int(second[x]), w = weight[x]
-                                    for c in 0..<3 {
-                                        let p = Float(a[c]), q = Float(b[c])
-                                        out[x * 3 + c] = p + (q - p) * w
-                                    }
+                                    var p = Float(a[0]), q = Float(b[0])
+                                    out[x] = p + (q - p) * w
+                                    p = Float(a[1]); q = Float(b[1])
+                                    green[x] = p + (q - p) * w
+                                    p = Float(a[2]); q = Float(b[2])
+                                    blue[x] = p + (q - p) * w
                                 }
                             }
                         }
@@ -105,20 +110,43 @@ public struct Letterbox: Sendable, Equatable {
                             }
                             if cachedLower != next { horizontal(next, into: lower); cachedLower = next }
                             let w = tap.weight
-                            for i in 0..<rowLength {
-                                // Rounded to 8 bits like the reference's uint8 resize, then scaled.
-                                blended[i] = roundedLevel(upper[i] + (lower[i] - upper[i]) * w)
-                            }
                             let outRow = (top + y) * width + left
-                            if channels == 1 {
-                                for plane in 0..<outputPlanes { (planes + plane * planeSize + outRow).update(from: blended, count: columns) }
-                            } else {
-                                for plane in 0..<3 {
-                                    let out = planes + plane * planeSize + outRow
-                                    for x in 0..<columns { out[x] = blended[x * 3 + plane] }
+                            for channel in 0..<channels {
+                                let u = upper + channel * columns, l = lower + channel * columns
+                                let out = planes + channel * planeSize + outRow
+                                for x in 0..<columns {
+                                    // Rounded to 8 bits like the reference's uint8 resize, then scaled.
+                                    out[x] = roundedLevel(u[x] + (l[x] - u[x]) * w)
                                 }
                             }
+                            // A gray frame's values go to the other planes as they are.
+                            if channels == 1 {
+                                for plane in 1..<max(outputPlanes, 1) { (planes + plane * planeSize + outRow).update(from: planes + outRow, count: columns) }
+                            }
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// An image already at the letterbox's inner size (a 640x512 thermal frame into a 640 model): every tap of
+    /// the resize would land on a pixel with weight 0, so the pixels are converted and spread over the planes.
+    private func copyUnscaled(_ image: Image, into planes: UnsafeMutablePointer<Float>, outputPlanes: Int) {
+        let planeSize = width * height
+        let columns = resizedWidth
+        image.pixels.withUnsafeBufferPointer { pixels in
+            for y in 0..<resizedHeight {
+                let row = pixels.baseAddress! + y * columns * image.channels
+                let outRow = (top + y) * width + left
+                if image.channels == 1 {
+                    let first = planes + outRow
+                    for x in 0..<columns { first[x] = Float(row[x]) * (1 / 255) }
+                    for plane in 1..<max(outputPlanes, 1) { (planes + plane * planeSize + outRow).update(from: first, count: columns) }
+                } else {
+                    for plane in 0..<3 {
+                        let out = planes + plane * planeSize + outRow
+                        for x in 0..<columns { out[x] = Float(row[x * 3 + plane]) * (1 / 255) }
                     }
                 }
             }

@@ -46,8 +46,10 @@ import YOLOFuseVision
         #expect(Array(grayPlanes[0..<64]) == Array(grayPlanes[128..<192]))
     }
 
-    /// The optimised two-pass render against a plain per-pixel bilinear resize with the same rounding: equal bits.
-    @Test(arguments: [(37, 23, Image.Format.rgb, 64, 64), (19, 11, .gray, 48, 32), (640, 480, .rgb, 320, 320), (33, 70, .gray, 96, 64)])
+    /// The optimised two-pass render (and the copy of frames already at size) against a plain per-pixel bilinear
+    /// resize with the same rounding: equal bits.
+    @Test(arguments: [(37, 23, Image.Format.rgb, 64, 64), (19, 11, .gray, 48, 32), (640, 480, .rgb, 320, 320), (33, 70, .gray, 96, 64),
+                      (64, 48, .gray, 64, 64), (48, 32, .rgb, 48, 48)])
     func renderMatchesAPlainBilinearResize(_ sw: Int, _ sh: Int, _ format: Image.Format, _ tw: Int, _ th: Int) {
         var generator = SystemRandomNumberGenerator()
         let image = Image(width: sw, height: sh, format: format, pixels: (0..<sw * sh * format.rawValue).map { _ in UInt8.random(in: 0...255, using: &generator) })

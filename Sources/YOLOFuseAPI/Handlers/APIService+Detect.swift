@@ -75,7 +75,7 @@ extension APIService {
         let raw = try await withThrowingTaskGroup(of: (Int, DetectionResult).self) { group in
             for index in decoded.indices {
                 group.addTask {
-                    (index, try await model.batcher.detect(decoded[index].input, options: optionList[index], isAbandoned: ClientConnection.isClosed))
+                    (index, try await model.batcher.detect(decoded[index].input, options: optionList[index], isAbandoned: ClientConnection.isClosedCheck))
                 }
             }
             var results = [DetectionResult?](repeating: nil, count: decoded.count)

@@ -2,18 +2,6 @@ import Hummingbird
 import NIOCore
 import Synchronization
 
-/// The request context of the API: Hummingbird's basics plus the connection, so a handler can tell whether
-/// its client is still there.
-struct APIRequestContext: RequestContext {
-    var coreContext: CoreRequestContextStorage
-    let channel: any Channel
-
-    init(source: ApplicationRequestContextSource) {
-        coreContext = .init(source: source)
-        channel = source.channel
-    }
-}
-
 /// The connection of the current detection request, to ask whether its client has disconnected.
 final class ClientConnection: Sendable {
     @TaskLocal static var current: ClientConnection?

@@ -155,6 +155,9 @@ def main():
                 print(policy, connections, result, file=sys.stderr)
         finally:
             server.stop()
+        # Engine-alone throughput swings from run to run on this machine: the better of a run before and one after
+        # the server's cells is the denominator, so the ratio errs low rather than high.
+        engine[batch] = max(engine[batch], engine_images_per_second(a.yolofuse, a.size, batch))
 
     # Five tenants, five resident model versions, all serving.
     server = Server(a.yolofuse, folder, 18450, a.size, 8)
@@ -189,7 +192,7 @@ def main():
     ]
     for policy, batch, connections, r in rows:
         lines.append(f"| {policy} | {connections} | {r['rps']:.1f} | {r['p50']:.0f} | {r['p99']:.0f} | {r['errors']} |")
-    lines += ["", "| batching | /v1/detect at saturation (pairs/s) | engine alone, same batch (images/s) | ratio |", "|---|---|---|---|"]
+    lines += ["", "| batching | /v1/detect at saturation (pairs/s) | engine alone, same batch (images/s, better of two runs) | ratio |", "|---|---|---|---|"]
     for batch in engine:
         policy = next(p for p, b, c, r in rows if b == batch)
         lines.append(f"| {policy} | {saturated[batch]:.1f} | {engine[batch]:.1f} | {saturated[batch] / engine[batch]:.2f} |")

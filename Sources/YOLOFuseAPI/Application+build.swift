@@ -58,6 +58,7 @@ public func buildApplication(_ configuration: ServerConfiguration, engine: Engin
     logger.info("serving", metadata: ["store": "\(configuration.store)", "model": "\(defaultName)"])
     return Application(
         router: router,
+        server: .http1(configuration: .init(additionalChannelHandlers: [InputClosedWatcher()])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "yolofuse"),
         services: [StateShutdownService(registry: registry, store: store)],
         logger: logger

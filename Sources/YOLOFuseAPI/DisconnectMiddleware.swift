@@ -9,7 +9,7 @@ final class ClientConnection: Sendable {
     private let channel: any Channel
     private let watcher: InputClosedWatcher
 
-    fileprivate init(channel: any Channel, watcher: InputClosedWatcher) {
+    init(channel: any Channel, watcher: InputClosedWatcher) {
         self.channel = channel
         self.watcher = watcher
     }
@@ -25,25 +25,25 @@ final class ClientConnection: Sendable {
 
 /// Detection requests learn whether their client has gone, so the batcher drops one that has before its
 /// model run rather than computing an answer for nobody. The server allows half-closed connections, so a
-/// client's close shows as end of input rather than an inactive channel: a watcher on the connection's
-/// pipeline notes it for as long as the request runs. The keep-alive connection itself is left alone.
+/// client's close shows as end of input rather than an inactive channel: every connection's pipeline carries
+/// an `InputClosedWatcher` (installed by the server, so a close before the request reaches here is seen too).
+/// The keep-alive connection itself is left alone.
 struct DisconnectMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.method == .post, pathSegments(request.uri.path) == ["v1", "detect"] else { return try await next(request, context) }
-        let channel = context.channel
-        let watcher = InputClosedWatcher()
-        try await channel.pipeline.addHandler(watcher, position: .first).get()
-        defer { channel.pipeline.removeHandler(watcher, promise: nil) }
-        let connection = ClientConnection(channel: channel, watcher: watcher)
+        guard request.method == .post, pathSegments(request.uri.path) == ["v1", "detect"],
+              let watcher = try? await context.channel.pipeline.handler(type: InputClosedWatcher.self).get() else {
+            return try await next(request, context)
+        }
+        let connection = ClientConnection(channel: context.channel, watcher: watcher)
         return try await ClientConnection.$current.withValue(connection) { try await next(request, context) }
     }
 }
 
-/// Passes everything through and notes the end of the peer's input.
+/// Passes everything through and notes the end of the peer's input; one per connection.
 /// `@unchecked Sendable`: the flag is atomic; the rest is NIO's, used on the channel's event loop.
-fileprivate final class InputClosedWatcher: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+final class InputClosedWatcher: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = NIOAny
     private let flag = Atomic<Bool>(false)
 

@@ -120,7 +120,7 @@ struct DetectEndpointTests {
             let port = try #require(client.port)
             let (rgb, ir) = try TestServer.pair()
             let (body, headers) = TestServer.form([("rgb", "image/jpeg", rgb), ("ir", "image/jpeg", ir)], headers: TestServer.bearer(key))
-            try await RawConnection.sendAndHangUp(port: port, path: "/v1/detect", headers: headers, body: body, after: .milliseconds(300))
+            try await RawConnection.sendAndHangUp(port: port, path: "/v1/detect", headers: headers, body: body, after: .milliseconds(50))
             // When its batch forms, the abandoned call is dropped and metered as a failed call without inference.
             var usage: [String: Any] = [:]
             for _ in 0..<50 where usage["calls"] as? Int != 1 {

@@ -3,23 +3,13 @@ import NIOCore
 import Synchronization
 
 /// The connection of the current detection request, to ask whether its client has disconnected.
-final class ClientConnection: Sendable {
-    @TaskLocal static var current: ClientConnection?
-
-    private let channel: any Channel
-    private let watcher: InputClosedWatcher
-
-    init(channel: any Channel, watcher: InputClosedWatcher) {
-        self.channel = channel
-        self.watcher = watcher
-    }
-
-    var isClosed: Bool { watcher.closed || !channel.isActive }
+enum ClientConnection {
+    @TaskLocal static var watcher: InputClosedWatcher?
 
     /// For the batcher: whether the current request's client is gone (never, outside a watched request).
     static var isClosedCheck: @Sendable () -> Bool {
-        guard let connection = current else { return { false } }
-        return { connection.isClosed }
+        guard let watcher else { return { false } }
+        return { watcher.closed }
     }
 }
 
@@ -36,12 +26,11 @@ struct DisconnectMiddleware: RouterMiddleware {
               let watcher = try? await context.channel.pipeline.handler(type: InputClosedWatcher.self).get() else {
             return try await next(request, context)
         }
-        let connection = ClientConnection(channel: context.channel, watcher: watcher)
-        return try await ClientConnection.$current.withValue(connection) { try await next(request, context) }
+        return try await ClientConnection.$watcher.withValue(watcher) { try await next(request, context) }
     }
 }
 
-/// Passes everything through and notes the end of the peer's input; one per connection.
+/// Passes everything through and notes the end of the peer's input or of the connection; one per connection.
 /// `@unchecked Sendable`: the flag is atomic; the rest is NIO's, used on the channel's event loop.
 final class InputClosedWatcher: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = NIOAny

@@ -258,7 +258,8 @@ def compose(rng, world, cond):
     night = cond == "night"
     items = []  # (ground row y, kind, callable returning (prims, label class or None, extra))
 
-    # Size limits: smallest boxes ~8 px, largest ~40% of the image.
+    # Size limits: smallest boxes ~16 px (8 px at the 320 px training size, one cell of the finest
+    # stride), largest ~40% of the image.
     def s_for(min_px, min_metres, max_frac, max_metres, dim):
         return _sample_s(rng, cam, min_px / min_metres, max_frac * dim / max_metres)
 
@@ -269,7 +270,7 @@ def compose(rng, world, cond):
     crowd_x, crowd_s = rng.uniform(0.1, 0.9) * W, None
 
     for _ in range(n_person):
-        s = s_for(8, 1.75, 0.42, 1.75, H)
+        s = s_for(16, 1.75, 0.42, 1.75, H)
         if s is None:
             continue
         if crowd and crowd_s is None:
@@ -281,11 +282,11 @@ def compose(rng, world, cond):
             x = rng.uniform(-0.05, 1.05) * W
         items.append((cam.y_for(s), "person", x, s))
     for _ in range(n_car):
-        s = s_for(9, 1.5, 0.42, 4.6, W)
+        s = s_for(16, 1.5, 0.42, 4.6, W)
         if s is not None:
             items.append((cam.y_for(s), "car", rng.uniform(-0.1, 1.1) * W, s))
     for _ in range(n_bike):
-        s = s_for(9, 1.0, 0.38, 1.8, W)
+        s = s_for(14, 1.0, 0.38, 1.8, W)
         if s is not None:
             items.append((cam.y_for(s), "bicycle", rng.uniform(-0.05, 1.05) * W, s))
 
@@ -295,7 +296,7 @@ def compose(rng, world, cond):
     decoy_kinds = ["mannequin", "poster", "lamp", "hot_blob", "vent", "dog", "ghost_car", "painted_bike"]
     for _ in range(n_decoy):
         kind = str(rng.choice(decoy_kinds, p=[.16, .16, .16, .16, .1, .1, .08, .08]))
-        s = s_for(8, 1.75, 0.35, 2.5, H)
+        s = s_for(16, 1.75, 0.35, 2.5, H)
         if s is not None:
             items.append((cam.y_for(s), kind, rng.uniform(0, 1) * W, s))
     # Occluders.
@@ -420,16 +421,16 @@ def _build(rng, world, cond, kind, x, y, s, night):
 
 
 def _crossover(rng, world, look, x, y):
-    """Daytime thermal crossover: most people end up within about a degree of whatever is behind
-    them (sun-heated road or ground), so in IR they nearly vanish; the rest keep the physical
-    model and stay visible (cooler or warmer than the ground)."""
-    if world.th.condition != "day" or rng.random() > 0.75:
+    """Daytime thermal crossover: nine people in ten end up within a few tenths of a degree of
+    whatever is behind them (sun-heated road or ground), about the sensor's noise, so in IR they
+    vanish; the rest keep the physical model and stay visible (cooler or warmer than the ground)."""
+    if world.th.condition != "day" or rng.random() > 0.9:
         return look
     bg = world.temp.getpixel((int(np.clip(x, 0, world.W - 1)), int(np.clip(y, 0, world.H - 1))))
     look = dict(look)
-    look["t_top"], look["t_bottom"] = bg + rng.normal(0, 0.8), bg + rng.normal(0, 0.8)
-    look["t_skin"], look["t_hair"] = bg + rng.uniform(-0.5, 1.5), bg + rng.normal(0, 0.8)
-    look["t_bag"] = bg + rng.normal(0, 0.8)
+    look["t_top"], look["t_bottom"] = bg + rng.normal(0, 0.3), bg + rng.normal(0, 0.3)
+    look["t_skin"], look["t_hair"] = bg + rng.uniform(-0.3, 0.6), bg + rng.normal(0, 0.3)
+    look["t_bag"] = bg + rng.normal(0, 0.3)
     return look
 
 

@@ -165,7 +165,8 @@ public final class Session: Sendable {
             guard total == batch else {
                 throw InferenceError("output '\(name)' does not carry the batch first (\(first.shape)); load with splitBatches off")
             }
-            let output = Tensor(zeros: first.dataType, shape: Shape([batch] + first.shape.dims.dropFirst()))
+            // Every byte is copied in below, so no zeroing pass.
+            let output = Tensor(uninitialized: first.dataType, shape: Shape([batch] + first.shape.dims.dropFirst()))
             var offset = 0
             for part in parts {
                 let tensor = part[name]!

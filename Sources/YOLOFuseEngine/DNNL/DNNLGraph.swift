@@ -186,7 +186,7 @@ final class RunContext {
         var results: [String: Tensor] = [:]
         for output in graph.outputs {
             let source = tensor(at: output.location, type: output.type, inputs: inputs)
-            let copy = Tensor(zeros: output.type.dataType, shape: output.type.shape)
+            let copy = Tensor(uninitialized: output.type.dataType, shape: output.type.shape)  // overwritten in full
             copy.storage.pointer.copyMemory(from: source.storage.pointer, byteCount: copy.byteCount)
             results[output.name] = copy
         }

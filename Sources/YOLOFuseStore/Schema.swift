@@ -35,6 +35,18 @@ enum Schema {
             SELECT tenant_id, id, activated_at FROM model_versions WHERE activated_at IS NOT NULL ORDER BY activated_at
             """,
         ],
+        // The job queue.
+        [
+            """
+            CREATE TABLE jobs (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+              key_id TEXT NOT NULL, queue TEXT NOT NULL, kind TEXT NOT NULL, state TEXT NOT NULL, parameters_json TEXT NOT NULL,
+              blob_prefix TEXT NOT NULL, attempts INTEGER NOT NULL, max_attempts INTEGER NOT NULL, progress INTEGER NOT NULL,
+              total INTEGER, error TEXT, lease_owner TEXT, lease_expires_at REAL, available_at REAL NOT NULL,
+              created_at REAL NOT NULL, updated_at REAL NOT NULL, finished_at REAL)
+            """,
+            "CREATE INDEX jobs_due ON jobs(queue, state, available_at)",
+            "CREATE INDEX jobs_tenant ON jobs(tenant_id, created_at)",
+        ],
     ]
 
     /// Row-level security on every tenant-owned table: a row is visible only when the transaction has set
@@ -76,6 +88,18 @@ enum Schema {
             SELECT tenant_id, id, activated_at FROM model_versions WHERE activated_at IS NOT NULL ORDER BY activated_at
             """,
         ] + rowLevelSecurity(table: "model_activations", column: "tenant_id"),
+        [
+            """
+            CREATE TABLE jobs (id uuid PRIMARY KEY, tenant_id uuid NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,
+              key_id text NOT NULL, queue text NOT NULL, kind text NOT NULL, state text NOT NULL, parameters_json text NOT NULL,
+              blob_prefix text NOT NULL, attempts integer NOT NULL, max_attempts integer NOT NULL, progress integer NOT NULL,
+              total integer, error text, lease_owner text, lease_expires_at double precision,
+              available_at double precision NOT NULL, created_at double precision NOT NULL,
+              updated_at double precision NOT NULL, finished_at double precision)
+            """,
+            "CREATE INDEX jobs_due ON jobs(queue, state, available_at)",
+            "CREATE INDEX jobs_tenant ON jobs(tenant_id, created_at)",
+        ] + rowLevelSecurity(table: "jobs", column: "tenant_id"),
     ]
 
     private static func rowLevelSecurity(table: String, column: String) -> [String] {

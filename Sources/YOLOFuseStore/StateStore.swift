@@ -1,6 +1,6 @@
 public import Foundation
 
-/// The service's shared state: tenants, keys, model versions and usage. SQLite (one process, embedded) and
+/// The service's shared state: tenants, keys, model versions, usage and the job queue. SQLite (one process, embedded) and
 /// PostgreSQL (replicas) implement it, and one test suite runs against both.
 ///
 /// Methods taking a `tenant` are tenant-scoped: they only ever see that tenant's rows (on PostgreSQL the database
@@ -50,4 +50,18 @@ public protocol StateStore: Sendable {
     /// Returns false when an event with that request id was already recorded.
     func recordUsage(_ event: UsageEvent) async throws -> Bool
     func usageSummary(tenant: UUID, since: Date) async throws -> UsageSummary
+
+    // Jobs: tenant-scoped reads; the queue operations are the workers' (control plane).
+    func enqueueJob(_ job: JobRecord) async throws
+    func job(tenant: UUID, id: UUID) async throws -> JobRecord?
+    /// The tenant's jobs, newest first.
+    func jobs(tenant: UUID, limit: Int) async throws -> [JobRecord]
+    /// Claims the oldest due job of `queue`: queued and available, or running under a lease that has expired (its
+    /// worker is gone). The claim counts an attempt and holds the lease until `until`. Expired jobs with no
+    /// attempts left are failed on the way. Concurrent claims never return the same job.
+    func claimJob(queue: String, worker: String, until: Date, now: Date) async throws -> JobRecord?
+    /// Extends the lease and records progress; false when `worker` no longer holds the job.
+    func renewJobLease(id: UUID, worker: String, until: Date, progress: Int, total: Int?) async throws -> Bool
+    /// Ends the worker's attempt; false when `worker` no longer holds the job (its result must then be dropped).
+    func finishJob(id: UUID, worker: String, outcome: JobOutcome, now: Date) async throws -> Bool
 }

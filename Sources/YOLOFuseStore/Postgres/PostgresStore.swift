@@ -9,7 +9,7 @@ import PostgresNIO
 public final class PostgresStore: StateStore {
     private let client: PostgresClient
     private let runner: Task<Void, Never>
-    private let logger: Logger
+    let logger: Logger
 
     /// `url`: postgres://user:password@host:port/database[?sslmode=disable|prefer|require].
     public init(url: String, maximumConnections: Int = 8, logger: Logger = PostgresStore.defaultLogger) throws {
@@ -55,11 +55,11 @@ public final class PostgresStore: StateStore {
 
     // MARK: Transactions
 
-    private func system<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func system<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await transaction(setting: "yolofuse.scope", to: "system", body)
     }
 
-    private func scoped<T: Sendable>(_ tenant: UUID, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+    func scoped<T: Sendable>(_ tenant: UUID, _ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await transaction(setting: "yolofuse.tenant_id", to: tenant.key, body)
     }
 
@@ -86,7 +86,7 @@ public final class PostgresStore: StateStore {
         return StoreError.unavailable("\(error)")
     }
 
-    private func rows(_ connection: PostgresConnection, _ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+    func rows(_ connection: PostgresConnection, _ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
         var result: [PostgresRandomAccessRow] = []
         for try await row in try await connection.query(query, logger: logger) { result.append(row.makeRandomAccess()) }
         return result

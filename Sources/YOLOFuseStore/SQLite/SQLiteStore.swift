@@ -2,7 +2,7 @@ public import Foundation
 
 /// The embedded store: one SQLite file (WAL, busy timeout), for `yolofuse serve` on one machine.
 public final class SQLiteStore: StateStore {
-    private let connection: SQLiteConnection
+    let connection: SQLiteConnection
 
     /// Opens (creating if needed) the database file; its folder is created too.
     public init(path: String) throws {

@@ -1,0 +1,102 @@
+public import Foundation
+import PostgresNIO
+
+/// The job queue on PostgreSQL: workers on any number of replicas claim with FOR UPDATE SKIP LOCKED, so
+/// concurrent claims pass over each other's rows instead of waiting on them, and never take one job twice.
+/// Queue operations run in the system scope (a worker serves every tenant); reads are tenant-scoped.
+extension PostgresStore {
+    public func enqueueJob(_ job: JobRecord) async throws {
+        try await scoped(job.tenantID) { connection in
+            try await connection.query("""
+                INSERT INTO jobs (id, tenant_id, key_id, queue, kind, state, parameters_json, blob_prefix, attempts, max_attempts,
+                  progress, total, error, lease_owner, lease_expires_at, available_at, created_at, updated_at, finished_at)
+                VALUES (\(job.id), \(job.tenantID), \(job.keyID), \(job.queue), \(job.kind.rawValue), \(job.state.rawValue),
+                        \(job.parametersJSON), \(job.blobPrefix), \(job.attempts), \(job.maxAttempts), \(job.progress), \(job.total),
+                        \(job.error), \(job.leaseOwner), \(job.leaseExpiresAt?.timeIntervalSince1970), \(job.availableAt.timeIntervalSince1970),
+                        \(job.createdAt.timeIntervalSince1970), \(job.updatedAt.timeIntervalSince1970), \(job.finishedAt?.timeIntervalSince1970))
+                """, logger: logger)
+        }
+    }
+
+    public func job(tenant: UUID, id: UUID) async throws -> JobRecord? {
+        try await scoped(tenant) { connection in
+            try await rows(connection, "SELECT * FROM jobs WHERE tenant_id = \(tenant) AND id = \(id)").first.map(Self.job)
+        }
+    }
+
+    public func jobs(tenant: UUID, limit: Int) async throws -> [JobRecord] {
+        try await scoped(tenant) { connection in
+            try await rows(connection, "SELECT * FROM jobs WHERE tenant_id = \(tenant) ORDER BY created_at DESC, id LIMIT \(limit)").map(Self.job)
+        }
+    }
+
+    public func claimJob(queue: String, worker: String, until: Date, now: Date) async throws -> JobRecord? {
+        let now = now.timeIntervalSince1970, until = until.timeIntervalSince1970
+        return try await system { connection in
+            try await connection.query("""
+                UPDATE jobs SET state = 'failed', error = \(jobLeaseLostReason), lease_owner = NULL, finished_at = \(now), updated_at = \(now)
+                WHERE queue = \(queue) AND state = 'running' AND lease_expires_at < \(now) AND attempts >= max_attempts
+                """, logger: logger)
+            return try await rows(connection, """
+                UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = \(worker), lease_expires_at = \(until),
+                  updated_at = \(now)
+                WHERE id = (SELECT id FROM jobs WHERE queue = \(queue) AND ((state = 'queued' AND available_at <= \(now))
+                              OR (state = 'running' AND lease_expires_at < \(now) AND attempts < max_attempts))
+                            ORDER BY available_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+                RETURNING *
+                """).first.map(Self.job)
+        }
+    }
+
+    public func renewJobLease(id: UUID, worker: String, until: Date, progress: Int, total: Int?) async throws -> Bool {
+        try await system { connection in
+            try await !rows(connection, """
+                UPDATE jobs SET lease_expires_at = \(until.timeIntervalSince1970), progress = \(progress), total = \(total),
+                  updated_at = \(Date().timeIntervalSince1970)
+                WHERE id = \(id) AND state = 'running' AND lease_owner = \(worker) RETURNING id
+                """).isEmpty
+        }
+    }
+
+    public func finishJob(id: UUID, worker: String, outcome: JobOutcome, now: Date) async throws -> Bool {
+        let now = now.timeIntervalSince1970
+        return try await system { connection in
+            let updated: [PostgresRandomAccessRow]
+            switch outcome {
+            case .succeeded:
+                updated = try await rows(connection, """
+                    UPDATE jobs SET state = 'succeeded', lease_owner = NULL, finished_at = \(now), updated_at = \(now)
+                    WHERE id = \(id) AND state = 'running' AND lease_owner = \(worker) RETURNING id
+                    """)
+            case .failed(let reason):
+                updated = try await rows(connection, """
+                    UPDATE jobs SET state = 'failed', error = \(reason), lease_owner = NULL, finished_at = \(now), updated_at = \(now)
+                    WHERE id = \(id) AND state = 'running' AND lease_owner = \(worker) RETURNING id
+                    """)
+            case .retry(let reason, let at):
+                updated = try await rows(connection, """
+                    UPDATE jobs SET state = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END,
+                      finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE \(now) END,
+                      error = \(reason), available_at = \(at.timeIntervalSince1970), lease_owner = NULL, lease_expires_at = NULL,
+                      updated_at = \(now)
+                    WHERE id = \(id) AND state = 'running' AND lease_owner = \(worker) RETURNING id
+                    """)
+            }
+            return !updated.isEmpty
+        }
+    }
+
+    static func job(_ row: PostgresRandomAccessRow) throws -> JobRecord {
+        func date(_ column: String) throws -> Date? { try row[column].decode(Double?.self).map(Date.init(timeIntervalSince1970:)) }
+        return JobRecord(
+            id: try row["id"].decode(UUID.self), tenantID: try row["tenant_id"].decode(UUID.self), keyID: try row["key_id"].decode(String.self),
+            queue: try row["queue"].decode(String.self), kind: JobRecord.Kind(rawValue: try row["kind"].decode(String.self)) ?? .video,
+            state: JobRecord.State(rawValue: try row["state"].decode(String.self)) ?? .failed,
+            parametersJSON: try row["parameters_json"].decode(String.self), blobPrefix: try row["blob_prefix"].decode(String.self),
+            attempts: try row["attempts"].decode(Int.self), maxAttempts: try row["max_attempts"].decode(Int.self),
+            progress: try row["progress"].decode(Int.self), total: try row["total"].decode(Int?.self), error: try row["error"].decode(String?.self),
+            leaseOwner: try row["lease_owner"].decode(String?.self), leaseExpiresAt: try date("lease_expires_at"),
+            availableAt: try date("available_at"), createdAt: try date("created_at") ?? Date(), updatedAt: try date("updated_at"),
+            finishedAt: try date("finished_at"))
+    }
+}

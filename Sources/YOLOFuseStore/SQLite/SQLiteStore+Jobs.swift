@@ -1,0 +1,95 @@
+public import Foundation
+
+/// The job queue on SQLite. Every transaction begins IMMEDIATE, so a claim (select the oldest due job, then
+/// take it) holds the write lock throughout and two claimers, in one process or several, never take one job.
+extension SQLiteStore {
+    public func enqueueJob(_ job: JobRecord) async throws {
+        try await connection.transaction { db in
+            try db.execute("""
+                INSERT INTO jobs (id, tenant_id, key_id, queue, kind, state, parameters_json, blob_prefix, attempts, max_attempts,
+                  progress, total, error, lease_owner, lease_expires_at, available_at, created_at, updated_at, finished_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [.text(job.id.key), .text(job.tenantID.key), .text(job.keyID), .text(job.queue), .text(job.kind.rawValue),
+                      .text(job.state.rawValue), .text(job.parametersJSON), .text(job.blobPrefix), .integer(Int64(job.attempts)),
+                      .integer(Int64(job.maxAttempts)), .integer(Int64(job.progress)), job.total.map { .integer(Int64($0)) } ?? .null,
+                      job.error.map(SQLiteValue.text) ?? .null, job.leaseOwner.map(SQLiteValue.text) ?? .null, .date(job.leaseExpiresAt),
+                      .date(job.availableAt), .date(job.createdAt), .date(job.updatedAt), .date(job.finishedAt)])
+        }
+    }
+
+    public func job(tenant: UUID, id: UUID) async throws -> JobRecord? {
+        try await connection.transaction { db in
+            try db.execute("SELECT * FROM jobs WHERE tenant_id = ? AND id = ?", [.text(tenant.key), .text(id.key)]).first.map(Self.job)
+        }
+    }
+
+    public func jobs(tenant: UUID, limit: Int) async throws -> [JobRecord] {
+        try await connection.transaction { db in
+            try db.execute("SELECT * FROM jobs WHERE tenant_id = ? ORDER BY created_at DESC, id LIMIT ?",
+                           [.text(tenant.key), .integer(Int64(limit))]).map(Self.job)
+        }
+    }
+
+    public func claimJob(queue: String, worker: String, until: Date, now: Date) async throws -> JobRecord? {
+        try await connection.transaction { db in
+            try db.execute("""
+                UPDATE jobs SET state = 'failed', error = ?, lease_owner = NULL, finished_at = ?, updated_at = ?
+                WHERE queue = ? AND state = 'running' AND lease_expires_at < ? AND attempts >= max_attempts
+                """, [.text(jobLeaseLostReason), .date(now), .date(now), .text(queue), .date(now)])
+            guard let id = try db.execute("""
+                SELECT id FROM jobs WHERE queue = ? AND ((state = 'queued' AND available_at <= ?)
+                  OR (state = 'running' AND lease_expires_at < ? AND attempts < max_attempts))
+                ORDER BY available_at, created_at LIMIT 1
+                """, [.text(queue), .date(now), .date(now)]).first?["id"] else { return nil }
+            return try db.execute("""
+                UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?, updated_at = ?
+                WHERE id = ? RETURNING *
+                """, [.text(worker), .date(until), .date(now), id]).first.map(Self.job)
+        }
+    }
+
+    public func renewJobLease(id: UUID, worker: String, until: Date, progress: Int, total: Int?) async throws -> Bool {
+        try await connection.transaction { db in
+            try db.execute("""
+                UPDATE jobs SET lease_expires_at = ?, progress = ?, total = ?, updated_at = ?
+                WHERE id = ? AND state = 'running' AND lease_owner = ?
+                """, [.date(until), .integer(Int64(progress)), total.map { .integer(Int64($0)) } ?? .null, .date(Date()),
+                      .text(id.key), .text(worker)])
+            return db.changes > 0
+        }
+    }
+
+    public func finishJob(id: UUID, worker: String, outcome: JobOutcome, now: Date) async throws -> Bool {
+        try await connection.transaction { db in
+            let held = "id = ? AND state = 'running' AND lease_owner = ?"
+            switch outcome {
+            case .succeeded:
+                try db.execute("UPDATE jobs SET state = 'succeeded', lease_owner = NULL, finished_at = ?, updated_at = ? WHERE \(held)",
+                               [.date(now), .date(now), .text(id.key), .text(worker)])
+            case .failed(let reason):
+                try db.execute("UPDATE jobs SET state = 'failed', error = ?, lease_owner = NULL, finished_at = ?, updated_at = ? WHERE \(held)",
+                               [.text(reason), .date(now), .date(now), .text(id.key), .text(worker)])
+            case .retry(let reason, let at):
+                try db.execute("""
+                    UPDATE jobs SET state = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END,
+                      finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE ? END,
+                      error = ?, available_at = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ? WHERE \(held)
+                    """, [.date(now), .text(reason), .date(at), .date(now), .text(id.key), .text(worker)])
+            }
+            return db.changes > 0
+        }
+    }
+
+    static func job(_ row: SQLiteRow) -> JobRecord {
+        JobRecord(
+            id: UUID(uuidString: row["id"].string ?? "") ?? UUID(), tenantID: UUID(uuidString: row["tenant_id"].string ?? "") ?? UUID(),
+            keyID: row["key_id"].string ?? "", queue: row["queue"].string ?? "",
+            kind: JobRecord.Kind(rawValue: row["kind"].string ?? "") ?? .video,
+            state: JobRecord.State(rawValue: row["state"].string ?? "") ?? .failed,
+            parametersJSON: row["parameters_json"].string ?? "{}", blobPrefix: row["blob_prefix"].string ?? "",
+            attempts: row["attempts"].int ?? 0, maxAttempts: row["max_attempts"].int ?? 0, progress: row["progress"].int ?? 0,
+            total: row["total"].int, error: row["error"].string, leaseOwner: row["lease_owner"].string,
+            leaseExpiresAt: row["lease_expires_at"].date, availableAt: row["available_at"].date,
+            createdAt: row["created_at"].date ?? Date(), updatedAt: row["updated_at"].date, finishedAt: row["finished_at"].date)
+    }
+}

@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "YOLOFuseAPI",
             dependencies: [
-                "YOLOFuseDetect", "YOLOFuseVision", "YOLOFuseEngine", "YOLOFuseStore",
+                "YOLOFuseDetect", "YOLOFuseVision", "YOLOFuseEngine", "YOLOFuseStore", "YOLOFuseVideo",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(
             name: "YOLOFuseAPITests",
             dependencies: [
-                "YOLOFuseAPI", "YOLOFuseDetect", "YOLOFuseEngine", "YOLOFuseStore", "YOLOFuseVision",
+                "YOLOFuseAPI", "YOLOFuseDetect", "YOLOFuseEngine", "YOLOFuseStore", "YOLOFuseVision", "YOLOFuseVideo",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]

@@ -3,6 +3,8 @@ public import Hummingbird
 import Logging
 import OpenAPIHummingbird
 import Prometheus
+import ServiceLifecycle
+import HTTPTypes
 import YOLOFuseDetect
 public import YOLOFuseEngine
 import YOLOFuseStore
@@ -39,13 +41,26 @@ public func buildApplication(_ configuration: ServerConfiguration, engine: Engin
         switch pathSegments(path) {
         case ["v1", "models"]: configuration.maxModelBytes + (1 << 20)
         case ["v1", "detect"]: 2 * configuration.maxImageBytes + (1 << 20)
+        case ["v1", "jobs"]: 2 * configuration.jobs.maxVideoBytes + (1 << 20)
         default: 1 << 20
         }
     })
     router.middlewares.add(AuthMiddleware(authenticator: authenticator))
     let service = APIService(configuration: configuration, store: store, models: models, authenticator: authenticator,
                              metrics: metrics, defaultModelName: defaultName)
-    try service.registerHandlers(on: router)
+    if configuration.role.servesAPI {
+        try service.registerHandlers(on: router)
+    } else {
+        // A worker answers its probes only; the API is the api replicas' job.
+        router.get("/healthz") { _, _ in try jsonResponse(.ok, try await service.getHealth(.init()).ok.body.json) }
+        router.get("/readyz") { _, _ -> Response in
+            switch try await service.getReadiness(.init()) {
+            case .ok(let ready): return try jsonResponse(.ok, ready.body.json)
+            case .serviceUnavailable(let down): return try jsonResponse(.serviceUnavailable, down.body.json)
+            case .undocumented(let status, _): return Response(status: .init(code: status))
+            }
+        }
+    }
     // The contract itself, for clients and generators.
     let spec = try Data(contentsOf: Bundle.module.url(forResource: "openapi", withExtension: "yaml")!)
     router.get("/metrics") { _, _ in
@@ -55,12 +70,24 @@ public func buildApplication(_ configuration: ServerConfiguration, engine: Engin
     router.get("/openapi.yaml") { _, _ in
         Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(bytes: spec)))
     }
-    logger.info("serving", metadata: ["store": "\(configuration.store)", "model": "\(defaultName)"])
+    var services: [any Service] = [StateShutdownService(registry: registry, store: store)]
+    if configuration.role.runsJobs {
+        // Listed after the state service, so on shutdown it stops (and hands back its job) before the store closes.
+        var jobLogger = logger
+        jobLogger[metadataKey: "role"] = "worker"
+        let runner = VideoJobRunner(store: store, models: models, settings: configuration.jobs, metrics: metrics, logger: jobLogger)
+        services.append(JobWorker(store: store, runner: runner, settings: configuration.jobs, logger: jobLogger))
+    }
+    logger.info("serving", metadata: ["store": "\(configuration.store)", "model": "\(defaultName)", "role": "\(configuration.role.rawValue)"])
     return Application(
         router: router,
         server: .http1(configuration: .init(additionalChannelHandlers: [InputClosedWatcher()])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "yolofuse"),
-        services: [StateShutdownService(registry: registry, store: store)],
+        services: services,
         logger: logger
     )
+}
+
+private func jsonResponse(_ status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
+    Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(value))))
 }

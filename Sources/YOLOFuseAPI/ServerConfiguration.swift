@@ -34,6 +34,10 @@ public struct ServerConfiguration: Sendable {
     public var engine: Engine.Configuration
     /// Dynamic batching of concurrent requests (max batch size, max queue delay, queue length), per model.
     public var batching: BatcherStateMachine<Int>.Configuration
+    /// What this instance does: the HTTP API, background jobs, or both.
+    public var role: ServerRole
+    /// The job queue and its workers.
+    public var jobs: JobSettings
 
     public init(host: String = "127.0.0.1", port: Int = 8000, modelURL: URL, adminKey: String,
                 store: StoreLocation = .sqlite(path: "data/state.db"), blobDirectory: URL = URL(fileURLWithPath: "data/blobs"),
@@ -55,5 +59,37 @@ public struct ServerConfiguration: Sendable {
         requestTimeout = .seconds(30)
         self.engine = engine
         self.batching = batching
+        role = .all
+        jobs = JobSettings()
     }
+}
+
+/// `yolofuse serve --role`: one binary, scaled out as API replicas and worker replicas over one database.
+public enum ServerRole: String, Sendable, CaseIterable {
+    /// The HTTP API: synchronous detection and everything else; jobs are queued for workers.
+    case api
+    /// Runs queued jobs; over HTTP it answers only /healthz, /readyz and /metrics.
+    case worker
+    /// Both, in one process (the embedded default).
+    case all
+
+    public var servesAPI: Bool { self != .worker }
+    public var runsJobs: Bool { self != .api }
+}
+
+/// The job queue as one instance uses it.
+public struct JobSettings: Sendable {
+    /// The queue this instance's jobs go to and its worker claims from.
+    public var queue = "default"
+    /// How long a claimed job stays with its worker without a renewal; a worker renews three times per lease, and
+    /// a dead worker's job goes to another after at most this long.
+    public var lease: Duration = .seconds(30)
+    /// How often an idle worker looks for work.
+    public var pollInterval: Duration = .milliseconds(500)
+    /// Claims of one job before it fails for good.
+    public var maxAttempts = 3
+    /// Largest accepted video, per part, in bytes (413 above it).
+    public var maxVideoBytes = 2 << 30
+
+    public init() {}
 }

@@ -32,6 +32,22 @@ final class ServiceMetrics: Sendable {
         ).record(Double(images))
     }
 
+    /// One worker's attempt at a job, by how it ended (succeeded, failed, retry, lease_lost).
+    func recordJobAttempt(outcome: String, duration: Duration, framePairs: Int) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "yolofuse", metricName: "job_attempts", unitName: "total", helpText: "Job attempts by how they ended"),
+            labels: [("outcome", outcome)]
+        ).increment()
+        registry.makeDurationHistogram(
+            descriptor: .init(namespace: "yolofuse", metricName: "job_attempt_duration", unitName: "seconds", helpText: "Time of one attempt at a job"),
+            labels: [], buckets: [1, 5, 15, 60, 300, 900, 3600].map { .seconds($0) }
+        ).record(duration)
+        registry.makeCounter(
+            descriptor: .init(namespace: "yolofuse", metricName: "job_frame_pairs", unitName: "total", helpText: "Video frame pairs detected by jobs"),
+            labels: []
+        ).increment(by: Int64(framePairs))
+    }
+
     func recordUsageWriteFailure() {
         registry.makeCounter(
             descriptor: .init(namespace: "yolofuse", metricName: "usage_write_failures", unitName: "total",

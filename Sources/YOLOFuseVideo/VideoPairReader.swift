@@ -3,7 +3,7 @@ public import YOLOFuseVision
 /// Pairs an RGB video with an IR video of the same scene by timestamp: each RGB frame (every `stride`-th) gets
 /// the IR frame nearest in time. Cameras rarely share a frame rate or start on the same instant.
 public final class VideoPairReader {
-    public struct Pair {
+    public struct Pair: Sendable {
         public var index: Int
         public var time: Double
         public var rgb: Image

@@ -31,6 +31,7 @@ public final class VideoReader {
 
     public init(path: String) throws {
         self.path = path
+        _ = FFmpeg.quiet
         var format: UnsafeMutablePointer<AVFormatContext>?
         try FFmpeg.check(avformat_open_input(&format, path, nil, nil), "\(path): cannot open the video")
         self.format = format

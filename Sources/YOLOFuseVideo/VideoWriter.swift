@@ -19,6 +19,7 @@ public final class VideoWriter {
     /// Frames must be `width` x `height`; odd sizes are rounded down to even (4:2:0 video needs even sizes).
     public init(path: String, width: Int, height: Int, frameRate: Double) throws {
         self.path = path
+        _ = FFmpeg.quiet
         self.width = width & ~1
         self.height = height & ~1
         guard self.width > 0, self.height > 0 else { throw VideoError("\(path): frame size \(width)x\(height) is too small") }

@@ -17,7 +17,9 @@ struct ServeCommand: AsyncParsableCommand {
             model [YOLOFUSE_MODEL], store [YOLOFUSE_STORE] (a path for SQLite or a postgres:// URL), \
             data.dir [YOLOFUSE_DATA_DIR], admin.key [YOLOFUSE_ADMIN_KEY], limits.image.bytes, limits.model.bytes, \
             models.budget.mb, keys.cache.seconds, model.imgsz (square input size for a dynamic default model), \
-            batch.max.size (1 turns batching off), batch.max.delay.ms, batch.queue.length, request.timeout.seconds. Without an admin key, one is made for this run and printed once.
+            batch.max.size (1 turns batching off), batch.max.delay.ms, batch.queue.length, request.timeout.seconds, \
+            role [YOLOFUSE_ROLE], jobs.queue, jobs.lease.seconds, jobs.poll.ms, jobs.max.attempts, limits.video.bytes. \
+            Without an admin key, one is made for this run and printed once.
             """
     )
 
@@ -29,6 +31,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Folder for the SQLite file and uploaded models (default ./data).") var dataDirectory: String?
     @Option(name: .customLong("max-image-bytes"), help: "Largest accepted image part (default 32 MiB).") var maxImageBytes: Int?
     @Option(name: .customLong("max-model-bytes"), help: "Largest accepted model upload (default 256 MiB).") var maxModelBytes: Int?
+    @Option(help: "api (HTTP API; jobs go to workers), worker (runs queued jobs; answers only probes and metrics) or all (default).")
+    var role: String?
     @OptionGroup var engineOptions: EngineOptions
 
     func run() async throws {
@@ -66,6 +70,17 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...32).contains(configuration.batching.maxBatchSize) else { throw ValidationError("batch.max.size must be 1 to 32") }
         configuration.requestTimeout = .milliseconds(Int(settings.double(forKey: "request.timeout.seconds", default: 30) * 1000))
         configuration.keyCacheTTL = .milliseconds(Int(settings.double(forKey: "keys.cache.seconds", default: 2) * 1000))
+        let roleText = role ?? settings.string(forKey: "role", default: "all")
+        guard let role = ServerRole(rawValue: roleText) else { throw ValidationError("role must be api, worker or all, not \(roleText)") }
+        configuration.role = role
+        configuration.jobs.queue = settings.string(forKey: "jobs.queue", default: configuration.jobs.queue)
+        configuration.jobs.lease = .milliseconds(Int(settings.double(forKey: "jobs.lease.seconds", default: 30) * 1000))
+        configuration.jobs.pollInterval = .milliseconds(settings.int(forKey: "jobs.poll.ms", default: 500))
+        configuration.jobs.maxAttempts = settings.int(forKey: "jobs.max.attempts", default: configuration.jobs.maxAttempts)
+        configuration.jobs.maxVideoBytes = settings.int(forKey: "limits.video.bytes", default: configuration.jobs.maxVideoBytes)
+        guard configuration.jobs.lease >= .seconds(3), configuration.jobs.maxAttempts >= 1 else {
+            throw ValidationError("jobs.lease.seconds must be at least 3 and jobs.max.attempts at least 1")
+        }
         let app = try await buildApplication(configuration)
         // Runs until SIGINT or SIGTERM; in-flight requests finish before the process exits.
         try await app.runService()

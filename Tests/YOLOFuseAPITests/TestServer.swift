@@ -35,10 +35,14 @@ enum TestServer {
     /// show at once (the cache itself is exercised separately).
     static func configuration(_ backend: StoreBackend = .sqlite, maxImageBytes: Int = 32 << 20) -> ServerConfiguration {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("yolofuse-api-\(UUID().uuidString)")
-        return ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: "127.0.0.1", port: 0, modelURL: fixture("models/mid_t_op18_dyn.onnx"), adminKey: adminKey,
             store: backend.location(in: folder), blobDirectory: folder.appendingPathComponent("blobs"),
             maxImageBytes: maxImageBytes, keyCacheTTL: .zero)
+        // Each server's workers claim from a queue of its own: the PostgreSQL database is shared by every test.
+        configuration.jobs.queue = "test-\(UUID().uuidString)"
+        configuration.jobs.pollInterval = .milliseconds(20)
+        return configuration
     }
 
     /// A multipart/form-data body with the given parts (name, content type, bytes).

@@ -41,10 +41,10 @@ extension APIService {
                                          status: 200))
             if let jpeg = output.annotated { return .ok(.init(headers: headers, body: .jpeg(HTTPBody(jpeg)))) }
             guard form.isBatch else {
-                return .ok(.init(headers: headers, body: .json(.DetectionResult(payload(output.results[0], model: modelLabel)))))
+                return .ok(.init(headers: headers, body: .json(.DetectionResult(Self.payload(output.results[0], model: modelLabel)))))
             }
             let batch = Components.Schemas.BatchDetectionResult(model: modelLabel, results: zip(form.pairs, output.results).map { pair, result in
-                .init(pair: pair.key, result: payload(result, model: modelLabel))
+                .init(pair: pair.key, result: Self.payload(result, model: modelLabel))
             })
             return .ok(.init(headers: headers, body: .json(.BatchDetectionResult(batch))))
         } catch {
@@ -68,7 +68,7 @@ extension APIService {
     /// with each other and with concurrent requests; results come back in the pairs' order.
     private func detect(_ form: DetectForm, on model: ResidentModel) async throws -> [DetectionResult] {
         let detector = model.detector
-        let options = try detectionOptions(form.options, classCount: detector.manifest.classCount)
+        let options = try Self.detectionOptions(form.options, classCount: detector.manifest.classCount)
         let encoded = form.pairs.map { EncodedPair(rgb: $0.rgb, ir: $0.ir, rgbName: $0.partName("rgb"), irName: $0.partName("ir")) }
         let decoded = try await detector.decode(encoded, limits: ImageCodec.Limits(maxPixels: configuration.maxImagePixels))
         let optionList = try decoded.map { try detector.options(options, for: $0) }
@@ -135,7 +135,7 @@ extension APIService {
         return data
     }
 
-    private func detectionOptions(_ given: Components.Schemas.DetectOptions?, classCount: Int) throws -> DetectionOptions {
+    static func detectionOptions(_ given: Components.Schemas.DetectOptions?, classCount: Int) throws -> DetectionOptions {
         var options = DetectionOptions()
         guard let given else { return options }
         if let conf = given.conf { options.confidence = conf }
@@ -162,7 +162,7 @@ extension APIService {
         }
     }
 
-    private func payload(_ result: DetectionResult, model: String) -> Components.Schemas.DetectionResult {
+    static func payload(_ result: DetectionResult, model: String) -> Components.Schemas.DetectionResult {
         .init(
             model: model,
             image: .init(width: result.imageWidth, height: result.imageHeight),

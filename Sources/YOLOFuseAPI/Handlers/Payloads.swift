@@ -16,4 +16,10 @@ enum Payloads {
               modality: manifest?.modality.rawValue, inputSize: manifest.map { [$0.inputWidth, $0.inputHeight] },
               createdAt: record.createdAt, activatedAt: record.activatedAt)
     }
+
+    static func job(_ job: JobRecord) -> Components.Schemas.Job {
+        .init(id: job.id.uuidString.lowercased(), kind: .video, state: .init(rawValue: job.state.rawValue) ?? .failed,
+              progress: .init(done: job.progress, total: job.total), attempts: job.attempts, error: job.error,
+              createdAt: job.createdAt, finishedAt: job.finishedAt)
+    }
 }

@@ -56,4 +56,9 @@ struct BlobStore: Sendable {
     func delete(_ key: String) {
         try? FileManager.default.removeItem(at: url(key))
     }
+
+    /// Removes a folder of blobs (a job's inputs and results) with everything in it.
+    func deleteFolder(_ prefix: String) {
+        try? FileManager.default.removeItem(at: url(prefix))
+    }
 }

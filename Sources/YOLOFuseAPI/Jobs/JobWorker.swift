@@ -1,0 +1,38 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import YOLOFuseDetect
+import YOLOFuseStore
+
+/// The worker service of `--role worker` and `--role all`: claims jobs from its queue and runs them one at a
+/// time (a job's frames already keep every core busy). On graceful shutdown it stops between frames and hands
+/// the job back to the queue.
+struct JobWorker: Service {
+    let store: any StateStore
+    let runner: VideoJobRunner
+    let settings: JobSettings
+    let logger: Logger
+    /// Names this worker in leases: host, process and a random part, so restarts never reuse a name.
+    let name = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8).lowercased())"
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let now = Date()
+                let job: JobRecord?
+                do {
+                    job = try await store.claimJob(queue: settings.queue, worker: name, until: now.addingTimeInterval(settings.lease.milliseconds / 1000), now: now)
+                } catch {
+                    logger.warning("could not claim a job", metadata: ["error": "\(error)"])
+                    job = nil
+                }
+                if let job {
+                    logger.info("job claimed", metadata: ["job": "\(job.id)", "attempt": "\(job.attempts)"])
+                    await runner.run(job, worker: name)
+                    continue
+                }
+                try? await Task.sleep(for: settings.pollInterval)
+            }
+        }
+    }
+}

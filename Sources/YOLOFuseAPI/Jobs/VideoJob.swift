@@ -1,0 +1,74 @@
+import Foundation
+import YOLOFuseDetect
+import YOLOFuseEngine
+import YOLOFuseStore
+import YOLOFuseVideo
+import YOLOFuseVision
+
+/// A video pair job: where its files live, the check made before it is accepted, and the run a worker makes.
+enum VideoJob {
+    static func blobPrefix(tenant: UUID, job: UUID) -> String {
+        "tenants/\(tenant.uuidString.lowercased())/jobs/\(job.uuidString.lowercased())"
+    }
+
+    static func rgbKey(_ prefix: String) -> String { prefix + "/rgb.video" }
+    static func irKey(_ prefix: String) -> String { prefix + "/ir.video" }
+    static func resultKey(_ prefix: String) -> String { prefix + "/result.jsonl" }
+
+    /// A bad input: the job fails for good (a retry would fail the same way).
+    struct InputError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Opens both videos and reads their first pair, on an engine thread; a 422 names the video that fails.
+    static func checkVideos(in prefix: String, blobs: BlobStore, executor: ComputeExecutor) async throws {
+        try await executor.run(threads: 1) {
+            let rgb = try open(blobs.url(rgbKey(prefix)), field: "rgb_video")
+            let ir = try open(blobs.url(irKey(prefix)), field: "ir_video")
+            do {
+                guard try VideoPairReader(rgb: rgb, ir: ir).next() != nil else {
+                    throw APIError(.unprocessable, "the videos have no frames that pair up in time", field: "ir_video")
+                }
+            } catch let error as VideoError {
+                throw APIError(.unprocessable, "the videos cannot be paired: \(error)", field: "ir_video")
+            }
+        }
+    }
+
+    private static func open(_ url: URL, field: String) throws -> VideoReader {
+        do { return try VideoReader(path: url.path) } catch {
+            throw APIError(.unprocessable, "the '\(field)' part is not a readable video: \(error)", field: field)
+        }
+    }
+
+    /// The readers for the decoding jobs. `@unchecked Sendable`: one decode at a time touches them (each is
+    /// awaited before the next starts).
+    final class Source: @unchecked Sendable {
+        let pairs: VideoPairReader
+        /// Frame pairs expected from the RGB video's length and the stride (nil when the container does not say).
+        let expected: Int?
+
+        init(rgb: URL, ir: URL, stride: Int) throws {
+            do {
+                let rgbReader = try VideoReader(path: rgb.path), irReader = try VideoReader(path: ir.path)
+                pairs = try VideoPairReader(rgb: rgbReader, ir: irReader, stride: stride)
+                let frames = rgbReader.frameRate * rgbReader.duration
+                expected = frames > 0 ? Int((frames / Double(stride)).rounded(.up)) : nil
+            } catch let error as VideoError {
+                throw InputError(description: "\(error)")
+            }
+        }
+
+        func next() throws -> VideoPairReader.Pair? {
+            do { return try pairs.next() } catch let error as VideoError { throw InputError(description: "\(error)") }
+        }
+    }
+
+    /// One line of the result: a `VideoFrameResult` of the contract.
+    struct FrameLine: Encodable {
+        let frame: Int
+        let time: Double
+        let skew: Double
+        let result: Components.Schemas.DetectionResult
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import YOLOFuseAPI
+import YOLOFuseVideo
+import YOLOFuseVision
+
+/// Video pair jobs end to end: submitted over HTTP, run by a worker from the queue, polled, results fetched.
+@Suite("Video jobs over HTTP")
+struct JobEndpointTests {
+    /// An RGB and an IR video of the fixture scene, `frames` frames at 10 fps each.
+    static func videos(frames: Int) throws -> (rgb: Data, ir: Data) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("yolofuse-videos-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var files: [Data] = []
+        for name in ["scene_rgb", "scene_ir"] {
+            let image = try ImageCodec.read(TestServer.fixture("pairs/\(name).jpg")).toRGB()
+            let path = folder.appendingPathComponent("\(name).mp4").path
+            let writer = try VideoWriter(path: path, width: image.width, height: image.height, frameRate: 10)
+            for _ in 0..<frames { try writer.write(image) }
+            try writer.finish()
+            files.append(try Data(contentsOf: URL(fileURLWithPath: path)))
+        }
+        return (files[0], files[1])
+    }
+
+    static func submit(_ client: some TestClientProtocol, key: String, rgb: Data?, ir: Data?, options: String? = nil) async throws
+        -> (status: HTTPResponse.Status, json: [String: Any]) {
+        var parts: [(String, String, Data)] = []
+        if let rgb { parts.append(("rgb_video", "video/mp4", rgb)) }
+        if let ir { parts.append(("ir_video", "video/mp4", ir)) }
+        if let options { parts.append(("options", "application/json", Data(options.utf8))) }
+        let (body, headers) = TestServer.form(parts, headers: TestServer.bearer(key))
+        return try await client.execute(uri: "/v1/jobs", method: .post, headers: headers, body: body) { response in
+            (response.status, try TestServer.json(response))
+        }
+    }
+
+    static func job(_ client: some TestClientProtocol, key: String, id: String) async throws -> (status: HTTPResponse.Status, json: [String: Any]) {
+        try await client.execute(uri: "/v1/jobs/\(id)", method: .get, headers: TestServer.bearer(key)) { response in
+            (response.status, try TestServer.json(response))
+        }
+    }
+
+    /// Polls until the job leaves queued/running (at most a minute); returns its last state.
+    static func waitUntilDone(_ client: some TestClientProtocol, key: String, id: String) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            let (status, json) = try await job(client, key: key, id: id)
+            #expect(status == .ok)
+            let state = json["state"] as? String
+            if state != "queued" && state != "running" || ContinuousClock.now > deadline { return json }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    @Test(arguments: StoreBackend.allCases)
+    func aVideoJobRunsOnAWorkerAndOnlyItsTenantSeesIt(_ backend: StoreBackend) async throws {
+        let app = try await buildApplication(TestServer.configuration(backend), engine: TestServer.engine)
+        let (rgb, ir) = try Self.videos(frames: 6)
+        try await app.test(.live) { client in
+            let owner = try await TestServer.provision(client, name: "owner").key
+            let other = try await TestServer.provision(client, name: "other").key
+            let (status, submitted) = try await Self.submit(client, key: owner, rgb: rgb, ir: ir, options: #"{"stride": 2, "conf": 0.05}"#)
+            #expect(status == .accepted, "\(submitted)")
+            let id = try #require(submitted["id"] as? String)
+            #expect(submitted["state"] as? String == "queued")
+
+            let done = try await Self.waitUntilDone(client, key: owner, id: id)
+            #expect(done["state"] as? String == "succeeded", "\(done)")
+            let progress = try #require(done["progress"] as? [String: Int])
+            #expect(progress["done"] == 3 && progress["total"] == 3)
+            #expect(done["attempts"] as? Int == 1)
+
+            let lines = try await client.execute(uri: "/v1/jobs/\(id)/result", method: .get, headers: TestServer.bearer(owner)) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("application/x-ndjson") == true)
+                return String(buffer: response.body).split(separator: "\n").map(String.init)
+            }
+            #expect(lines.count == 3)
+            var frames: [Int] = []
+            for line in lines {
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                frames.append(try #require(object["frame"] as? Int))
+                let result = try #require(object["result"] as? [String: Any])
+                #expect((result["image"] as? [String: Int])?["width"] == 800)
+                #expect(!(try #require(result["detections"] as? [[String: Any]])).isEmpty)
+            }
+            #expect(frames == [0, 2, 4])
+
+            // Another tenant: 404 on every id-bearing path, and nothing in its list.
+            #expect(try await Self.job(client, key: other, id: id).status == .notFound)
+            try await client.execute(uri: "/v1/jobs/\(id)/result", method: .get, headers: TestServer.bearer(other)) { response in
+                #expect(response.status == .notFound)
+                #expect(!String(buffer: response.body).contains("frame"))
+            }
+            try await client.execute(uri: "/v1/jobs", method: .get, headers: TestServer.bearer(other)) { response in
+                let jobs = try TestServer.json(response)["jobs"] as? [Any]
+                #expect(jobs?.isEmpty == true)
+            }
+            try await client.execute(uri: "/v1/jobs?limit=5", method: .get, headers: TestServer.bearer(owner)) { response in
+                let jobs = try #require(try TestServer.json(response)["jobs"] as? [[String: Any]])
+                #expect(jobs.map { $0["id"] as? String } == [id])
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(String(buffer: response.body).contains(#"yolofuse_job_attempts_total{outcome="succeeded"} 1"#))
+            }
+            // Metered once, with both videos' frames.
+            try await client.execute(uri: "/v1/usage", method: .get, headers: TestServer.bearer(owner)) { response in
+                let usage = try TestServer.json(response)
+                #expect(usage["calls"] as? Int == 1 && usage["images"] as? Int == 6)
+            }
+        }
+    }
+
+    /// The scale-out shape: an API instance queues, a worker instance (same database and blob folder) runs.
+    @Test func apiAndWorkerRolesSplitTheWork() async throws {
+        var apiConfiguration = TestServer.configuration(.sqlite)
+        apiConfiguration.role = .api
+        var worker = apiConfiguration
+        worker.role = .worker
+        let workerConfiguration = worker
+        let api = try await buildApplication(apiConfiguration, engine: TestServer.engine)
+        let (rgb, ir) = try Self.videos(frames: 3)
+        try await api.test(.live) { client in
+            let key = try await TestServer.provision(client).key
+            let (status, submitted) = try await Self.submit(client, key: key, rgb: rgb, ir: ir)
+            #expect(status == .accepted, "\(submitted)")
+            let id = try #require(submitted["id"] as? String)
+            // No worker yet: it waits in the queue, and its result is not there.
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await Self.job(client, key: key, id: id).json["state"] as? String == "queued")
+            try await client.execute(uri: "/v1/jobs/\(id)/result", method: .get, headers: TestServer.bearer(key)) { response in
+                #expect(response.status == .conflict)
+                #expect(String(buffer: response.body).contains("queued"))
+            }
+
+            let workerApp = try await buildApplication(workerConfiguration, engine: TestServer.engine)
+            try await workerApp.test(.live) { workerClient in
+                try await workerClient.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+                try await workerClient.execute(uri: "/readyz", method: .get) { #expect($0.status == .ok) }
+                // A worker serves no API.
+                try await workerClient.execute(uri: "/v1/jobs", method: .get, headers: TestServer.bearer(key)) { #expect($0.status == .notFound) }
+                let done = try await Self.waitUntilDone(client, key: key, id: id)
+                #expect(done["state"] as? String == "succeeded", "\(done)")
+                #expect((done["progress"] as? [String: Int])?["done"] == 3)
+            }
+        }
+    }
+
+    @Test func badSubmissionsAreRefusedAndLeaveNothingBehind() async throws {
+        let configuration = TestServer.configuration(.sqlite)
+        let app = try await buildApplication(configuration, engine: TestServer.engine)
+        let (rgb, ir) = try Self.videos(frames: 2)
+        try await app.test(.live) { client in
+            let key = try await TestServer.provision(client).key
+            let cases: [(rgb: Data?, ir: Data?, options: String?, status: HTTPResponse.Status, field: String)] = [
+                (rgb, nil, nil, .unprocessableContent, "ir_video"),
+                (Data("not a video at all".utf8), ir, nil, .unprocessableContent, "rgb_video"),
+                (rgb, Data(repeating: 0, count: 4096), nil, .unprocessableContent, "ir_video"),
+                (rgb, ir, #"{"stride": 0}"#, .unprocessableContent, "stride"),
+                (rgb, ir, #"{"conf": 3}"#, .unprocessableContent, "conf"),
+                (rgb, ir, #"{"classes": [7]}"#, .unprocessableContent, "classes"),
+                (rgb, ir, #"{"model": "\#(UUID().uuidString)"}"#, .notFound, "model"),
+            ]
+            for bad in cases {
+                let (status, json) = try await Self.submit(client, key: key, rgb: bad.rgb, ir: bad.ir, options: bad.options)
+                #expect(status == bad.status, "\(bad.field): \(json)")
+                #expect(json["field"] as? String == bad.field, "\(json)")
+            }
+            try await client.execute(uri: "/v1/jobs", method: .get, headers: TestServer.bearer(key)) { response in
+                let jobs = try TestServer.json(response)["jobs"] as? [Any]
+                #expect(jobs?.isEmpty == true)
+            }
+            try await client.execute(uri: "/v1/jobs/\(UUID().uuidString)", method: .get, headers: TestServer.bearer(key)) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/v1/jobs?limit=0", method: .get, headers: TestServer.bearer(key)) { #expect($0.status == .unprocessableContent) }
+        }
+        let jobFolders = FileManager.default.enumerator(atPath: configuration.blobDirectory.path)?.compactMap { $0 as? String }
+            .filter { $0.contains("/jobs/") } ?? []
+        #expect(jobFolders.isEmpty, "\(jobFolders)")
+    }
+}

@@ -64,7 +64,7 @@ struct JobEndpointTests {
         try await app.test(.live) { client in
             let owner = try await TestServer.provision(client, name: "owner").key
             let other = try await TestServer.provision(client, name: "other").key
-            let (status, submitted) = try await Self.submit(client, key: owner, rgb: rgb, ir: ir, options: #"{"stride": 2, "conf": 0.05}"#)
+            let (status, submitted) = try await Self.submit(client, key: owner, rgb: rgb, ir: ir, options: #"{"stride": 2, "conf": 0.05, "annotate": true}"#)
             #expect(status == .accepted, "\(submitted)")
             let id = try #require(submitted["id"] as? String)
             #expect(submitted["state"] as? String == "queued")
@@ -105,6 +105,23 @@ struct JobEndpointTests {
                 let jobs = try #require(try TestServer.json(response)["jobs"] as? [[String: Any]])
                 #expect(jobs.map { $0["id"] as? String } == [id])
             }
+            #expect((done["options"] as? [String: Any])?["annotate"] as? Bool == true)
+            // The annotated video: one frame per frame pair, at the RGB video's size.
+            let video = try await client.execute(uri: "/v1/jobs/\(id)/video", method: .get, headers: TestServer.bearer(owner)) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "video/mp4")
+                return Data(buffer: response.body)
+            }
+            let videoFile = FileManager.default.temporaryDirectory.appendingPathComponent("yolofuse-annotated-\(UUID().uuidString).mp4")
+            try video.write(to: videoFile)
+            defer { try? FileManager.default.removeItem(at: videoFile) }
+            let reader = try VideoReader(path: videoFile.path)
+            #expect(reader.width == 800 && reader.height == 600)
+            var annotatedFrames = 0
+            while try reader.next() != nil { annotatedFrames += 1 }
+            #expect(annotatedFrames == 3)
+            #expect(try await client.execute(uri: "/v1/jobs/\(id)/video", method: .get, headers: TestServer.bearer(other)) { $0.status } == .notFound)
+
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(String(buffer: response.body).contains(#"yolofuse_job_attempts_total{outcome="succeeded"} 1"#))
             }
@@ -147,6 +164,11 @@ struct JobEndpointTests {
                 let done = try await Self.waitUntilDone(client, key: key, id: id)
                 #expect(done["state"] as? String == "succeeded", "\(done)")
                 #expect((done["progress"] as? [String: Int])?["done"] == 3)
+                // Not asked for an annotated video: there is none.
+                try await client.execute(uri: "/v1/jobs/\(id)/video", method: .get, headers: TestServer.bearer(key)) { response in
+                    #expect(response.status == .notFound)
+                    #expect(String(buffer: response.body).contains("annotate"))
+                }
             }
         }
     }

@@ -51,6 +51,19 @@ extension APIService {
         return .ok(.init(body: .applicationXNdjson(HTTPBody(data))))
     }
 
+    func getJobVideo(_ input: Operations.GetJobVideo.Input) async throws -> Operations.GetJobVideo.Output {
+        let job = try await ownJob(input.path.jobId)
+        guard job.state == .succeeded else {
+            throw APIError(.conflict, "the job is \(job.state.rawValue); its video comes once it has succeeded")
+        }
+        let url = models.blobs.url(VideoJob.annotatedKey(job.blobPrefix))
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw APIError(.notFound, "this job made no annotated video; submit with \"annotate\": true for one")
+        }
+        let data = try await models.registry.loader.engine.executor.run(threads: 1) { try Data(contentsOf: url, options: .mappedIfSafe) }
+        return .ok(.init(body: .videoMp4(HTTPBody(data))))
+    }
+
     private func ownJob(_ text: String) async throws -> JobRecord {
         let caller = try Principal.tenant()
         guard let id = UUID(uuidString: text), let job = try await store.job(tenant: caller.id, id: id) else { throw APIError.notFound("job") }

@@ -14,6 +14,7 @@ enum VideoJob {
     static func rgbKey(_ prefix: String) -> String { prefix + "/rgb.video" }
     static func irKey(_ prefix: String) -> String { prefix + "/ir.video" }
     static func resultKey(_ prefix: String) -> String { prefix + "/result.jsonl" }
+    static func annotatedKey(_ prefix: String) -> String { prefix + "/annotated.mp4" }
 
     /// A bad input: the job fails for good (a retry would fail the same way).
     struct InputError: Error, CustomStringConvertible {
@@ -61,6 +62,23 @@ enum VideoJob {
 
         func next() throws -> VideoPairReader.Pair? {
             do { return try pairs.next() } catch let error as VideoError { throw InputError(description: "\(error)") }
+        }
+    }
+
+    /// The annotated video being written. `@unchecked Sendable`: frames are written one at a time, each awaited.
+    final class AnnotatedVideo: @unchecked Sendable {
+        let writer: VideoWriter
+        let sideBySide: Bool
+
+        /// `path` must end in .mp4 (the container is chosen by the extension).
+        init(path: String, rgb: VideoReader, stride: Int, sideBySide: Bool) throws {
+            let frameRate = (rgb.frameRate > 0 ? rgb.frameRate : 25) / Double(stride)
+            writer = try VideoWriter(path: path, width: sideBySide ? rgb.width * 2 : rgb.width, height: rgb.height, frameRate: frameRate)
+            self.sideBySide = sideBySide
+        }
+
+        func write(_ pair: VideoPairReader.Pair, _ detections: [Detection]) throws {
+            try writer.write(Annotator.annotate(pair.rgb, with: detections, ir: sideBySide ? pair.ir : nil))
         }
     }
 

@@ -84,6 +84,11 @@ struct VideoJobRunner: Sendable {
             let source = try await executor.run(threads: 1) {
                 try VideoJob.Source(rgb: blobs.url(VideoJob.rgbKey(prefix)), ir: blobs.url(VideoJob.irKey(prefix)), stride: stride)
             }
+            let annotatedPartial = blobs.url(prefix + "/annotated.partial.mp4")
+            let annotated = try options.value2.annotate == true ? await executor.run(threads: 1) {
+                try VideoJob.AnnotatedVideo(path: annotatedPartial.path, rgb: source.pairs.rgb, stride: stride,
+                                            sideBySide: options.value2.sideBySide == true)
+            } : nil
             let partial = blobs.url(VideoJob.resultKey(prefix) + ".partial")
             FileManager.default.createFile(atPath: partial.path, contents: nil)
             let output = try FileHandle(forWritingTo: partial)
@@ -101,6 +106,7 @@ struct VideoJobRunner: Sendable {
                                                                  result: APIService.payload(result, model: model.label)))
                 line.append(0x0A)
                 try output.write(contentsOf: line)
+                if let annotated { try await executor.run(threads: 1) { try annotated.write(pair, result.detections) } }
                 done += 1
                 inferenceMilliseconds += result.timings.inferenceMs
                 if ContinuousClock.now - renewed > settings.lease / 3 {
@@ -111,11 +117,19 @@ struct VideoJobRunner: Sendable {
             }
             try output.close()
             try await renew(job, worker: worker, progress: done, total: done)
-            let result = blobs.url(VideoJob.resultKey(prefix))
-            _ = try? FileManager.default.removeItem(at: result)
-            try FileManager.default.moveItem(at: partial, to: result)
+            if let annotated {
+                try await executor.run(threads: 1) { try annotated.writer.finish() }
+                try Self.replace(blobs.url(VideoJob.annotatedKey(prefix)), with: annotatedPartial)
+            }
+            try Self.replace(blobs.url(VideoJob.resultKey(prefix)), with: partial)
             return Outcome(pairs: done, inferenceMilliseconds: inferenceMilliseconds, modelKey: model.key)
         }
+    }
+
+    /// Moves a finished file into place over what an earlier attempt may have left.
+    private static func replace(_ destination: URL, with file: URL) throws {
+        _ = try? FileManager.default.removeItem(at: destination)
+        try FileManager.default.moveItem(at: file, to: destination)
     }
 
     private func renew(_ job: JobRecord, worker: String, progress: Int, total: Int?) async throws {

@@ -75,7 +75,7 @@ public func buildApplication(_ configuration: ServerConfiguration, engine: Engin
         // Listed after the state service, so on shutdown it stops (and hands back its job) before the store closes.
         var jobLogger = logger
         jobLogger[metadataKey: "role"] = "worker"
-        let runner = VideoJobRunner(store: store, models: models, settings: configuration.jobs, metrics: metrics, logger: jobLogger)
+        let runner = JobRunner(store: store, models: models, settings: configuration.jobs, metrics: metrics, logger: jobLogger)
         services.append(JobWorker(store: store, runner: runner, settings: configuration.jobs, logger: jobLogger))
     }
     logger.info("serving", metadata: ["store": "\(configuration.store)", "model": "\(defaultName)", "role": "\(configuration.role.rawValue)"])

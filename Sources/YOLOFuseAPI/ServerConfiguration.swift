@@ -90,6 +90,8 @@ public struct JobSettings: Sendable {
     public var maxAttempts = 3
     /// Largest accepted video, per part, in bytes (413 above it).
     public var maxVideoBytes = 2 << 30
+    /// Most image pairs in one job.
+    public var maxPairs = 10_000
 
     public init() {}
 }

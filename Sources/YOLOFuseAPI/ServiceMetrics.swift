@@ -33,7 +33,7 @@ final class ServiceMetrics: Sendable {
     }
 
     /// One worker's attempt at a job, by how it ended (succeeded, failed, retry, lease_lost).
-    func recordJobAttempt(outcome: String, duration: Duration, framePairs: Int) {
+    func recordJobAttempt(outcome: String, duration: Duration, units: Int) {
         registry.makeCounter(
             descriptor: .init(namespace: "yolofuse", metricName: "job_attempts", unitName: "total", helpText: "Job attempts by how they ended"),
             labels: [("outcome", outcome)]
@@ -43,9 +43,9 @@ final class ServiceMetrics: Sendable {
             labels: [], buckets: [1, 5, 15, 60, 300, 900, 3600].map { .seconds($0) }
         ).record(duration)
         registry.makeCounter(
-            descriptor: .init(namespace: "yolofuse", metricName: "job_frame_pairs", unitName: "total", helpText: "Video frame pairs detected by jobs"),
+            descriptor: .init(namespace: "yolofuse", metricName: "job_pairs", unitName: "total", helpText: "Frame pairs and image pairs detected by jobs"),
             labels: []
-        ).increment(by: Int64(framePairs))
+        ).increment(by: Int64(units))
     }
 
     func recordUsageWriteFailure() {

@@ -1,10 +1,11 @@
 public import Foundation
 
-/// A unit of asynchronous work (a video pair to run through a model) in the durable queue. API replicas
-/// enqueue; worker replicas claim a job under a lease, renew the lease as they go and finish it. A worker that
-/// dies stops renewing, and once its lease expires another worker claims the job again, up to `maxAttempts`.
+/// A unit of asynchronous work (a video pair, or a batch of image pairs, to run through a model) in the durable
+/// queue. API replicas enqueue; worker replicas claim a job under a lease, renew the lease as they go and finish
+/// it. A worker that dies stops renewing, and once its lease expires another worker claims the job again, up to
+/// `maxAttempts`.
 public struct JobRecord: Sendable, Equatable {
-    public enum Kind: String, Sendable, Codable { case video }
+    public enum Kind: String, Sendable, Codable { case video, pairs }
     public enum State: String, Sendable, Codable { case queued, running, succeeded, failed }
 
     public var id: UUID

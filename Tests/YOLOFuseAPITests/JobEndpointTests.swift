@@ -7,8 +7,9 @@ import YOLOFuseAPI
 import YOLOFuseVideo
 import YOLOFuseVision
 
-/// Video pair jobs end to end: submitted over HTTP, run by a worker from the queue, polled, results fetched.
-@Suite("Video jobs over HTTP")
+/// Jobs end to end (video pairs and batches of image pairs): submitted over HTTP, run by a worker from the queue,
+/// polled, results fetched.
+@Suite("Jobs over HTTP")
 struct JobEndpointTests {
     /// An RGB and an IR video of the fixture scene, `frames` frames at 10 fps each.
     static func videos(frames: Int) throws -> (rgb: Data, ir: Data) {
@@ -173,6 +174,53 @@ struct JobEndpointTests {
         }
     }
 
+    @Test(arguments: StoreBackend.allCases)
+    func aBatchOfImagePairsRunsInOrderAndAnUnreadablePairFailsAlone(_ backend: StoreBackend) async throws {
+        let app = try await buildApplication(TestServer.configuration(backend), engine: TestServer.engine)
+        let (rgb, ir) = try TestServer.pair()
+        let keys = (0..<11).map { "cam-\($0)" }
+        // One pair's RGB image is cut short: its header reads, its pixels do not.
+        let parts: [(String, String, Data)] = keys.flatMap { key in
+            [("rgb.\(key)", "image/jpeg", key == "cam-9" ? rgb.prefix(rgb.count / 2) : rgb), ("ir.\(key)", "image/jpeg", ir)]
+        } + [("options", "application/json", Data(#"{"conf": 0.3}"#.utf8))]
+        try await app.test(.live) { client in
+            let key = try await TestServer.provision(client).key
+            let (body, headers) = TestServer.form(parts, headers: TestServer.bearer(key))
+            let submitted = try await client.execute(uri: "/v1/jobs", method: .post, headers: headers, body: body) { response in
+                #expect(response.status == .accepted, "\(String(buffer: response.body))")
+                return try TestServer.json(response)
+            }
+            #expect(submitted["kind"] as? String == "pairs")
+            #expect((submitted["progress"] as? [String: Int])?["total"] == 11)
+            let id = try #require(submitted["id"] as? String)
+            let done = try await Self.waitUntilDone(client, key: key, id: id)
+            #expect(done["state"] as? String == "succeeded", "\(done)")
+            #expect((done["progress"] as? [String: Int])?["done"] == 11)
+            let lines = try await client.execute(uri: "/v1/jobs/\(id)/result", method: .get, headers: TestServer.bearer(key)) { response in
+                String(buffer: response.body).split(separator: "\n").compactMap {
+                    try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+                }
+            }
+            #expect(lines.map { $0["pair"] as? String } == keys)
+            for line in lines {
+                if line["pair"] as? String == "cam-9" {
+                    #expect(line["result"] == nil)
+                    #expect((line["error"] as? String)?.contains("rgb.cam-9") == true, "\(line)")
+                } else {
+                    let result = try #require(line["result"] as? [String: Any], "\(line)")
+                    let detections = try #require(result["detections"] as? [[String: Any]])
+                    #expect(!detections.isEmpty && detections.allSatisfy { ($0["score"] as? Double ?? 0) >= 0.3 })
+                    #expect((result["image"] as? [String: Int])?["width"] == 800)
+                }
+            }
+            // Metered once: the images of the ten pairs that ran.
+            try await client.execute(uri: "/v1/usage", method: .get, headers: TestServer.bearer(key)) { response in
+                let usage = try TestServer.json(response)
+                #expect(usage["calls"] as? Int == 1 && usage["images"] as? Int == 20)
+            }
+        }
+    }
+
     @Test func badSubmissionsAreRefusedAndLeaveNothingBehind() async throws {
         let configuration = TestServer.configuration(.sqlite)
         let app = try await buildApplication(configuration, engine: TestServer.engine)
@@ -188,10 +236,25 @@ struct JobEndpointTests {
                 (rgb, ir, #"{"classes": [7]}"#, .unprocessableContent, "classes"),
                 (rgb, ir, #"{"model": "\#(UUID().uuidString)"}"#, .notFound, "model"),
             ]
+            let (image, _) = try TestServer.pair()
+            let pairCases: [(parts: [(String, String, Data)], status: HTTPResponse.Status, field: String)] = [
+                ([("rgb.a", "image/jpeg", image)], .unprocessableContent, "ir.a"),
+                ([("rgb.a", "image/jpeg", Data("no image".utf8)), ("ir.a", "image/jpeg", image)], .badRequest, "rgb.a"),
+                ([("rgb.a", "image/jpeg", image), ("ir.a", "image/jpeg", image), ("rgb_video", "video/mp4", rgb)], .unprocessableContent, "form"),
+                ([("rgb.a", "image/jpeg", image), ("rgb.a", "image/jpeg", image)], .unprocessableContent, "rgb.a"),
+            ]
             for bad in cases {
                 let (status, json) = try await Self.submit(client, key: key, rgb: bad.rgb, ir: bad.ir, options: bad.options)
                 #expect(status == bad.status, "\(bad.field): \(json)")
                 #expect(json["field"] as? String == bad.field, "\(json)")
+            }
+            for bad in pairCases {
+                let (body, headers) = TestServer.form(bad.parts, headers: TestServer.bearer(key))
+                try await client.execute(uri: "/v1/jobs", method: .post, headers: headers, body: body) { response in
+                    #expect(response.status == bad.status, "\(bad.field): \(String(buffer: response.body))")
+                    let field = try TestServer.json(response)["field"] as? String
+                    #expect(field == bad.field)
+                }
             }
             try await client.execute(uri: "/v1/jobs", method: .get, headers: TestServer.bearer(key)) { response in
                 let jobs = try TestServer.json(response)["jobs"] as? [Any]

@@ -1,9 +1,11 @@
 import Foundation
+import HTTPTypes
 import OpenAPIRuntime
 import YOLOFuseDetect
 import YOLOFuseEngine
 import YOLOFuseStore
 import YOLOFuseVideo
+import YOLOFuseVision
 
 /// /v1/jobs: video pairs detected in the background by workers. Another tenant's ids answer 404.
 extension APIService {
@@ -12,16 +14,31 @@ extension APIService {
         let id = UUID()
         let prefix = VideoJob.blobPrefix(tenant: caller.id, job: id)
         do {
-            let options = try await readJobForm(input.body, prefix: prefix)
+            let submission = try await readJobForm(input.body, prefix: prefix)
+            let options = submission.options
             // Everything a worker would refuse is refused now, so an accepted job can run: the model (and whether
-            // it is ready), the options against its classes, and both videos.
+            // it is ready), the options against its classes, the images each pair needs, and both videos.
             try await models.withModel(tenant: caller.id, requested: options.value1.model) { model in
-                _ = try Self.detectionOptions(options.value1, classCount: model.detector.manifest.classCount)
+                let manifest = model.detector.manifest
+                _ = try Self.detectionOptions(options.value1, classCount: manifest.classCount)
+                for entry in submission.pairs {
+                    if manifest.modality != .ir && !entry.rgb {
+                        throw APIError(.unprocessable, "pair '\(entry.key)' has no RGB image, which this model needs", field: "rgb.\(entry.key)")
+                    }
+                    if manifest.modality != .rgb && !entry.ir {
+                        throw APIError(.unprocessable, "pair '\(entry.key)' has no IR image, which this model needs", field: "ir.\(entry.key)")
+                    }
+                }
             }
-            try await VideoJob.checkVideos(in: prefix, blobs: models.blobs, executor: models.registry.loader.engine.executor)
-            let job = JobRecord(id: id, tenantID: caller.id, keyID: caller.keyID, queue: configuration.jobs.queue, kind: .video,
+            if submission.kind == .video {
+                try await VideoJob.checkVideos(in: prefix, blobs: models.blobs, executor: models.registry.loader.engine.executor)
+            } else {
+                try models.blobs.write(PairsJob.listKey(prefix), data: try JSONEncoder().encode(submission.pairs))
+            }
+            let job = JobRecord(id: id, tenantID: caller.id, keyID: caller.keyID, queue: configuration.jobs.queue, kind: submission.kind,
                                 parametersJSON: String(decoding: try JSONEncoder().encode(options), as: UTF8.self),
-                                blobPrefix: prefix, maxAttempts: configuration.jobs.maxAttempts)
+                                blobPrefix: prefix, maxAttempts: configuration.jobs.maxAttempts,
+                                total: submission.kind == .pairs ? submission.pairs.count : nil)
             try await store.enqueueJob(job)
             return .accepted(.init(body: .json(Payloads.job(job))))
         } catch {
@@ -70,26 +87,39 @@ extension APIService {
         return job
     }
 
-    /// Streams the two videos into the job's blob folder (each up to the video limit) and reads the options.
-    private func readJobForm(_ body: Operations.CreateJob.Input.Body, prefix: String) async throws -> Components.Schemas.JobOptions {
-        guard case .multipartForm(let parts) = body else { throw APIError(.badRequest, "send multipart/form-data") }
+    /// What a job submission carries: two videos, or image pairs (already in the blob folder), and the options.
+    private struct JobSubmission {
+        var kind = JobRecord.Kind.video
         var options = Components.Schemas.JobOptions(value1: .init(), value2: .init())
-        var received: Set<String> = []
+        var pairs: [PairsJob.Entry] = []
+    }
+
+    /// Streams the videos (each up to the video limit) or the images of keyed pairs (each up to the image limit,
+    /// its header checked) into the job's blob folder, and reads the options.
+    private func readJobForm(_ body: Operations.CreateJob.Input.Body, prefix: String) async throws -> JobSubmission {
+        guard case .multipartForm(let parts) = body else { throw APIError(.badRequest, "send multipart/form-data") }
+        var submission = JobSubmission()
+        var videos: Set<String> = []
         let limit = configuration.jobs.maxVideoBytes
         do {
             for try await part in parts {
                 switch part {
                 case .rgbVideo(let file):
-                    guard received.insert("rgb_video").inserted else { throw APIError(.unprocessable, "the 'rgb_video' part is sent twice", field: "rgb_video") }
+                    guard videos.insert("rgb_video").inserted else { throw APIError(.unprocessable, "the 'rgb_video' part is sent twice", field: "rgb_video") }
                     _ = try await models.blobs.write(VideoJob.rgbKey(prefix), from: file.payload.body, limit: limit, field: "rgb_video")
                 case .irVideo(let file):
-                    guard received.insert("ir_video").inserted else { throw APIError(.unprocessable, "the 'ir_video' part is sent twice", field: "ir_video") }
+                    guard videos.insert("ir_video").inserted else { throw APIError(.unprocessable, "the 'ir_video' part is sent twice", field: "ir_video") }
                     _ = try await models.blobs.write(VideoJob.irKey(prefix), from: file.payload.body, limit: limit, field: "ir_video")
                 case .options(let given):
-                    options = given.payload.body
+                    submission.options = given.payload.body
                 case .undocumented(let part):
-                    _ = try? await Data(collecting: part.body, upTo: 1 << 20)
-                    throw APIError(.unprocessable, "unknown part; send 'rgb_video', 'ir_video' and 'options'", field: "form")
+                    let name = DetectForm.partName(part.headerFields[.contentDisposition] ?? "")
+                    guard let (modality, key) = DetectForm.keyedImage(name) else {
+                        _ = try? await Data(collecting: part.body, upTo: 1 << 20)
+                        throw APIError(.unprocessable, "unknown part '\(name ?? "")'; send 'rgb_video' and 'ir_video', or image pairs as 'rgb.KEY' and 'ir.KEY', and 'options'",
+                                       field: "form")
+                    }
+                    try await addPairImage(part.body, modality: modality, key: key, to: &submission, prefix: prefix)
                 }
             }
         } catch let error as APIError {
@@ -97,12 +127,55 @@ extension APIService {
         } catch {
             throw APIError(.badRequest, "the multipart body could not be read: \(error)")
         }
-        for field in ["rgb_video", "ir_video"] where !received.contains(field) {
-            throw APIError(.unprocessable, "send the \(field == "rgb_video" ? "visible-light" : "thermal") video as the '\(field)' part", field: field)
+        switch (videos.isEmpty, submission.pairs.isEmpty) {
+        case (true, true):
+            throw APIError(.unprocessable, "send 'rgb_video' and 'ir_video', or image pairs as 'rgb.KEY' and 'ir.KEY' parts", field: "rgb_video")
+        case (false, false):
+            throw APIError(.unprocessable, "a job takes videos or image pairs, not both", field: "form")
+        case (true, false):
+            submission.kind = .pairs
+        case (false, true):
+            for field in ["rgb_video", "ir_video"] where !videos.contains(field) {
+                throw APIError(.unprocessable, "send the \(field == "rgb_video" ? "visible-light" : "thermal") video as the '\(field)' part", field: field)
+            }
         }
-        if let stride = options.value2.stride, !(1...1000).contains(stride) {
+        if let stride = submission.options.value2.stride, !(1...1000).contains(stride) {
             throw APIError(.unprocessable, "stride must be 1 to 1000", field: "stride")
         }
-        return options
+        return submission
+    }
+
+    /// One image of a keyed pair: collected up to the image limit, its header checked (format, pixel count), stored.
+    private func addPairImage(_ body: HTTPBody, modality: DetectForm.Modality, key: String, to submission: inout JobSubmission,
+                              prefix: String) async throws {
+        let field = (modality == .rgb ? "rgb." : "ir.") + key
+        var index = submission.pairs.firstIndex { $0.key == key }
+        if index == nil {
+            guard submission.pairs.count < configuration.jobs.maxPairs else {
+                throw APIError(.unprocessable, "at most \(configuration.jobs.maxPairs) pairs per job", field: "form")
+            }
+            submission.pairs.append(PairsJob.Entry(key: key, rgb: false, ir: false))
+            index = submission.pairs.count - 1
+        }
+        let present = modality == .rgb ? submission.pairs[index!].rgb : submission.pairs[index!].ir
+        guard !present else { throw APIError(.unprocessable, "the '\(field)' part is sent twice", field: field) }
+        var data = Data()
+        for try await chunk in body {
+            guard data.count + chunk.count <= configuration.maxImageBytes else {
+                throw APIError(.contentTooLarge, "the '\(field)' image is larger than \(configuration.maxImageBytes) bytes", field: field)
+            }
+            data.append(contentsOf: chunk)
+        }
+        do {
+            let size = try ImageCodec.uprightSize(data, name: field)
+            guard size.width * size.height <= configuration.maxImagePixels else {
+                throw APIError(.unprocessable, "\(field): \(size.width)x\(size.height) is over the limit of \(configuration.maxImagePixels) pixels", field: field)
+            }
+        } catch let error as ImageError {
+            throw APIError(.badRequest, error.description, field: field)
+        }
+        let name = modality == .rgb ? "rgb" : "ir"
+        try models.blobs.write(PairsJob.imageKey(prefix, index: index!, modality: name), data: data)
+        if modality == .rgb { submission.pairs[index!].rgb = true } else { submission.pairs[index!].ir = true }
     }
 }

@@ -18,7 +18,7 @@ enum Payloads {
     }
 
     static func job(_ job: JobRecord) -> Components.Schemas.Job {
-        .init(id: job.id.uuidString.lowercased(), kind: .video, state: .init(rawValue: job.state.rawValue) ?? .failed,
+        .init(id: job.id.uuidString.lowercased(), kind: job.kind == .video ? .video : .pairs, state: .init(rawValue: job.state.rawValue) ?? .failed,
               progress: .init(done: job.progress, total: job.total), attempts: job.attempts,
               options: try? JSONDecoder().decode(Components.Schemas.JobOptions.self, from: Data(job.parametersJSON.utf8)),
               error: job.error, createdAt: job.createdAt, finishedAt: job.finishedAt)

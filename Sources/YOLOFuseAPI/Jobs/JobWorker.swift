@@ -9,7 +9,7 @@ import YOLOFuseStore
 /// the job back to the queue.
 struct JobWorker: Service {
     let store: any StateStore
-    let runner: VideoJobRunner
+    let runner: JobRunner
     let settings: JobSettings
     let logger: Logger
     /// Names this worker in leases: host, process and a random part, so restarts never reuse a name.

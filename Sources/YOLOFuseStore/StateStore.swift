@@ -56,6 +56,9 @@ public protocol StateStore: Sendable {
     func job(tenant: UUID, id: UUID) async throws -> JobRecord?
     /// The tenant's jobs, newest first.
     func jobs(tenant: UUID, limit: Int) async throws -> [JobRecord]
+    /// Deletes a job that no worker holds (a queued one is cancelled) and returns it; nil when the tenant has no
+    /// such job; throws a conflict while it runs.
+    func deleteJob(tenant: UUID, id: UUID) async throws -> JobRecord?
     /// Claims the oldest due job of `queue`: queued and available, or running under a lease that has expired (its
     /// worker is gone). The claim counts an attempt and holds the lease until `until`. Expired jobs with no
     /// attempts left are failed on the way. Concurrent claims never return the same job.

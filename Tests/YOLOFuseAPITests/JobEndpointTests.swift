@@ -60,7 +60,8 @@ struct JobEndpointTests {
 
     @Test(arguments: StoreBackend.allCases)
     func aVideoJobRunsOnAWorkerAndOnlyItsTenantSeesIt(_ backend: StoreBackend) async throws {
-        let app = try await buildApplication(TestServer.configuration(backend), engine: TestServer.engine)
+        let configuration = TestServer.configuration(backend)
+        let app = try await buildApplication(configuration, engine: TestServer.engine)
         let (rgb, ir) = try Self.videos(frames: 6)
         try await app.test(.live) { client in
             let owner = try await TestServer.provision(client, name: "owner").key
@@ -131,6 +132,14 @@ struct JobEndpointTests {
                 let usage = try TestServer.json(response)
                 #expect(usage["calls"] as? Int == 1 && usage["images"] as? Int == 6)
             }
+            // Deleted with its files, by its tenant only.
+            try await client.execute(uri: "/v1/jobs/\(id)", method: .delete, headers: TestServer.bearer(other)) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/v1/jobs/\(id)", method: .delete, headers: TestServer.bearer(owner)) { #expect($0.status == .noContent) }
+            #expect(try await Self.job(client, key: owner, id: id).status == .notFound)
+            try await client.execute(uri: "/v1/jobs/\(id)/result", method: .get, headers: TestServer.bearer(owner)) { #expect($0.status == .notFound) }
+            let jobFiles = FileManager.default.enumerator(atPath: configuration.blobDirectory.path)?.compactMap { $0 as? String }
+                .filter { $0.contains("/jobs/") } ?? []
+            #expect(jobFiles.isEmpty, "\(jobFiles)")
         }
     }
 

@@ -56,6 +56,27 @@ struct JobQueueTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func onlyJobsNoWorkerHoldsCanBeDeleted(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let owner = try await tenant(store), other = try await tenant(store)
+            let queue = "q-\(UUID())"
+            let running = job(owner, queue: queue), queued = job(owner, queue: queue, at: 1)
+            try await store.enqueueJob(running)
+            try await store.enqueueJob(queued)
+            _ = try #require(try await store.claimJob(queue: queue, worker: "w1", until: start.addingTimeInterval(60), now: start))
+            await #expect(throws: StoreError.self) { try await store.deleteJob(tenant: owner.id, id: running.id) }
+            #expect(try await store.deleteJob(tenant: other.id, id: queued.id) == nil)
+            #expect(try await store.deleteJob(tenant: owner.id, id: queued.id)?.id == queued.id)
+            #expect(try await store.deleteJob(tenant: owner.id, id: queued.id) == nil)
+            // The cancelled job is never claimed.
+            #expect(try await store.claimJob(queue: queue, worker: "w2", until: start.addingTimeInterval(90), now: start.addingTimeInterval(10)) == nil)
+            #expect(try await store.finishJob(id: running.id, worker: "w1", outcome: .succeeded, now: start.addingTimeInterval(20)))
+            #expect(try await store.deleteJob(tenant: owner.id, id: running.id)?.state == .succeeded)
+            #expect(try await store.jobs(tenant: owner.id, limit: 10).isEmpty)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
     func concurrentClaimsNeverShareAJob(_ backend: Backend) async throws {
         try await withStore(backend) { store in
             let owner = try await tenant(store)

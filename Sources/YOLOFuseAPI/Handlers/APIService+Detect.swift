@@ -105,13 +105,8 @@ extension APIService {
                 case .options(let options):
                     form.options = options.payload.body
                 case .undocumented(let part):
-                    let name = DetectForm.partName(part.headerFields[.contentDisposition] ?? "")
-                    guard let (modality, key) = DetectForm.keyedImage(name) else {
-                        _ = try? await Data(collecting: part.body, upTo: 1 << 20)
-                        throw APIError(.unprocessable, "unknown part '\(name ?? "")'; send 'rgb', 'ir' (or 'rgb.KEY', 'ir.KEY') and 'options'",
-                                       field: "form")
-                    }
-                    try form.add(modality, key: key, data: try await collectImage(part.body, field: name ?? "image"))
+                    let (modality, key, name) = try await DetectForm.keyedPart(part, expected: "'rgb', 'ir' (or 'rgb.KEY', 'ir.KEY') and 'options'")
+                    try form.add(modality, key: key, data: try await collectImage(part.body, field: name))
                 }
             }
         } catch let error as APIError {
@@ -124,7 +119,7 @@ extension APIService {
     }
 
     /// Reads an image part chunk by chunk and stops at the limit, before the rest is buffered.
-    private func collectImage(_ body: HTTPBody, field: String) async throws -> Data {
+    func collectImage(_ body: HTTPBody, field: String) async throws -> Data {
         var data = Data()
         for try await chunk in body {
             guard data.count + chunk.count <= configuration.maxImageBytes else {

@@ -58,6 +58,15 @@ extension APIService {
         .ok(.init(body: .json(Payloads.job(try await ownJob(input.path.jobId)))))
     }
 
+    func deleteJob(_ input: Operations.DeleteJob.Input) async throws -> Operations.DeleteJob.Output {
+        let caller = try Principal.tenant()
+        guard let id = UUID(uuidString: input.path.jobId), let deleted = try await store.deleteJob(tenant: caller.id, id: id) else {
+            throw APIError.notFound("job")
+        }
+        models.blobs.deleteFolder(deleted.blobPrefix)
+        return .noContent(.init())
+    }
+
     func getJobResult(_ input: Operations.GetJobResult.Input) async throws -> Operations.GetJobResult.Output {
         let job = try await ownJob(input.path.jobId)
         guard job.state == .succeeded else {
@@ -113,13 +122,9 @@ extension APIService {
                 case .options(let given):
                     submission.options = given.payload.body
                 case .undocumented(let part):
-                    let name = DetectForm.partName(part.headerFields[.contentDisposition] ?? "")
-                    guard let (modality, key) = DetectForm.keyedImage(name) else {
-                        _ = try? await Data(collecting: part.body, upTo: 1 << 20)
-                        throw APIError(.unprocessable, "unknown part '\(name ?? "")'; send 'rgb_video' and 'ir_video', or image pairs as 'rgb.KEY' and 'ir.KEY', and 'options'",
-                                       field: "form")
-                    }
-                    try await addPairImage(part.body, modality: modality, key: key, to: &submission, prefix: prefix)
+                    let (modality, key, name) = try await DetectForm.keyedPart(
+                        part, expected: "'rgb_video' and 'ir_video', or image pairs as 'rgb.KEY' and 'ir.KEY', and 'options'")
+                    try await addPairImage(part.body, modality: modality, key: key, field: name, to: &submission, prefix: prefix)
                 }
             }
         } catch let error as APIError {
@@ -146,9 +151,8 @@ extension APIService {
     }
 
     /// One image of a keyed pair: collected up to the image limit, its header checked (format, pixel count), stored.
-    private func addPairImage(_ body: HTTPBody, modality: DetectForm.Modality, key: String, to submission: inout JobSubmission,
-                              prefix: String) async throws {
-        let field = (modality == .rgb ? "rgb." : "ir.") + key
+    private func addPairImage(_ body: HTTPBody, modality: DetectForm.Modality, key: String, field: String,
+                              to submission: inout JobSubmission, prefix: String) async throws {
         var index = submission.pairs.firstIndex { $0.key == key }
         if index == nil {
             guard submission.pairs.count < configuration.jobs.maxPairs else {
@@ -159,13 +163,7 @@ extension APIService {
         }
         let present = modality == .rgb ? submission.pairs[index!].rgb : submission.pairs[index!].ir
         guard !present else { throw APIError(.unprocessable, "the '\(field)' part is sent twice", field: field) }
-        var data = Data()
-        for try await chunk in body {
-            guard data.count + chunk.count <= configuration.maxImageBytes else {
-                throw APIError(.contentTooLarge, "the '\(field)' image is larger than \(configuration.maxImageBytes) bytes", field: field)
-            }
-            data.append(contentsOf: chunk)
-        }
+        let data = try await collectImage(body, field: field)
         do {
             let size = try ImageCodec.uprightSize(data, name: field)
             guard size.width * size.height <= configuration.maxImagePixels else {

@@ -1,4 +1,6 @@
 import Foundation
+import HTTPTypes
+import OpenAPIRuntime
 
 /// The image pairs of a detection request. Parts `rgb` and `ir` make one pair; parts `rgb.KEY` and `ir.KEY`
 /// make one pair per KEY, kept in the order the keys first appear.
@@ -50,6 +52,17 @@ struct DetectForm {
         guard let range = disposition.range(of: #"(^|;)\s*name="[^"]*""#, options: .regularExpression) else { return nil }
         let match = disposition[range]
         return String(match[match.range(of: "name=\"")!.upperBound...].dropLast())
+    }
+
+    /// The modality, key and name of an undocumented part named `rgb.KEY` or `ir.KEY`. Any other part is drained
+    /// and refused with a 422 that lists what to send (`expected`).
+    static func keyedPart(_ part: MultipartRawPart, expected: String) async throws -> (Modality, key: String, name: String) {
+        let name = partName(part.headerFields[.contentDisposition] ?? "")
+        guard let name, let (modality, key) = keyedImage(name) else {
+            _ = try? await Data(collecting: part.body, upTo: 1 << 20)
+            throw APIError(.unprocessable, "unknown part '\(name ?? "")'; send \(expected)", field: "form")
+        }
+        return (modality, key, name)
     }
 
     /// `rgb.KEY` or `ir.KEY` with a valid key.

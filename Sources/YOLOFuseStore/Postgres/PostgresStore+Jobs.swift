@@ -30,6 +30,20 @@ extension PostgresStore {
         }
     }
 
+    public func deleteJob(tenant: UUID, id: UUID) async throws -> JobRecord? {
+        try await scoped(tenant) { connection in
+            if let deleted = try await rows(connection, """
+                DELETE FROM jobs WHERE tenant_id = \(tenant) AND id = \(id) AND state != 'running' RETURNING *
+                """).first {
+                return try Self.job(deleted)
+            }
+            guard try await rows(connection, "SELECT id FROM jobs WHERE tenant_id = \(tenant) AND id = \(id)").isEmpty else {
+                throw StoreError.conflict("the job is running; delete it once it has finished")
+            }
+            return nil
+        }
+    }
+
     public func claimJob(queue: String, worker: String, until: Date, now: Date) async throws -> JobRecord? {
         let now = now.timeIntervalSince1970, until = until.timeIntervalSince1970
         return try await system { connection in

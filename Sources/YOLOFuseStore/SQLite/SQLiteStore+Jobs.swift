@@ -30,6 +30,19 @@ extension SQLiteStore {
         }
     }
 
+    public func deleteJob(tenant: UUID, id: UUID) async throws -> JobRecord? {
+        try await connection.transaction { db in
+            let binds: [SQLiteValue] = [.text(tenant.key), .text(id.key)]
+            if let deleted = try db.execute("DELETE FROM jobs WHERE tenant_id = ? AND id = ? AND state != 'running' RETURNING *", binds).first {
+                return Self.job(deleted)
+            }
+            guard try db.execute("SELECT id FROM jobs WHERE tenant_id = ? AND id = ?", binds).isEmpty else {
+                throw StoreError.conflict("the job is running; delete it once it has finished")
+            }
+            return nil
+        }
+    }
+
     public func claimJob(queue: String, worker: String, until: Date, now: Date) async throws -> JobRecord? {
         try await connection.transaction { db in
             try db.execute("""

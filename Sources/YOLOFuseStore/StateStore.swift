@@ -60,8 +60,9 @@ public protocol StateStore: Sendable {
     /// such job; throws a conflict while it runs.
     func deleteJob(tenant: UUID, id: UUID) async throws -> JobRecord?
     /// Claims the oldest due job of `queue`: queued and available, or running under a lease that has expired (its
-    /// worker is gone). The claim counts an attempt and holds the lease until `until`. Expired jobs with no
-    /// attempts left are failed on the way. Concurrent claims never return the same job.
+    /// worker is gone). Jobs of suspended tenants wait until they are reactivated. The claim counts an attempt and
+    /// holds the lease until `until`. Expired jobs with no attempts left are failed on the way. Concurrent claims
+    /// never return the same job.
     func claimJob(queue: String, worker: String, until: Date, now: Date) async throws -> JobRecord?
     /// Extends the lease and records progress; false when `worker` no longer holds the job.
     func renewJobLease(id: UUID, worker: String, until: Date, progress: Int, total: Int?) async throws -> Bool

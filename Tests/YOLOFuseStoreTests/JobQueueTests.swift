@@ -56,6 +56,20 @@ struct JobQueueTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func jobsOfASuspendedTenantWaitForItsReactivation(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let owner = try await tenant(store)
+            let queue = "q-\(UUID())"
+            let queued = job(owner, queue: queue)
+            try await store.enqueueJob(queued)
+            #expect(try await store.setTenantStatus(owner.id, .suspended))
+            #expect(try await store.claimJob(queue: queue, worker: "w1", until: start.addingTimeInterval(60), now: start) == nil)
+            #expect(try await store.setTenantStatus(owner.id, .active))
+            #expect(try await store.claimJob(queue: queue, worker: "w1", until: start.addingTimeInterval(60), now: start)?.id == queued.id)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
     func onlyJobsNoWorkerHoldsCanBeDeleted(_ backend: Backend) async throws {
         try await withStore(backend) { store in
             let owner = try await tenant(store), other = try await tenant(store)

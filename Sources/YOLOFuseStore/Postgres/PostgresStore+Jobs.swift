@@ -56,6 +56,7 @@ extension PostgresStore {
                   updated_at = \(now)
                 WHERE id = (SELECT id FROM jobs WHERE queue = \(queue) AND ((state = 'queued' AND available_at <= \(now))
                               OR (state = 'running' AND lease_expires_at < \(now) AND attempts < max_attempts))
+                              AND tenant_id IN (SELECT id FROM tenants WHERE status = 'active')
                             ORDER BY available_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
                 RETURNING *
                 """).first.map(Self.job)

@@ -52,6 +52,7 @@ extension SQLiteStore {
             guard let id = try db.execute("""
                 SELECT id FROM jobs WHERE queue = ? AND ((state = 'queued' AND available_at <= ?)
                   OR (state = 'running' AND lease_expires_at < ? AND attempts < max_attempts))
+                  AND tenant_id IN (SELECT id FROM tenants WHERE status = 'active')
                 ORDER BY available_at, created_at LIMIT 1
                 """, [.text(queue), .date(now), .date(now)]).first?["id"] else { return nil }
             return try db.execute("""

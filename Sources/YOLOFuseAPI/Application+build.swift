@@ -46,8 +46,9 @@ public func buildApplication(_ configuration: ServerConfiguration, engine: Engin
         }
     })
     router.middlewares.add(AuthMiddleware(authenticator: authenticator))
+    let jobSignal = JobSignal()
     let service = APIService(configuration: configuration, store: store, models: models, authenticator: authenticator,
-                             metrics: metrics, defaultModelName: defaultName)
+                             metrics: metrics, defaultModelName: defaultName, jobSignal: jobSignal)
     if configuration.role.servesAPI {
         try service.registerHandlers(on: router)
     } else {
@@ -76,7 +77,7 @@ public func buildApplication(_ configuration: ServerConfiguration, engine: Engin
         var jobLogger = logger
         jobLogger[metadataKey: "role"] = "worker"
         let runner = JobRunner(store: store, models: models, settings: configuration.jobs, metrics: metrics, logger: jobLogger)
-        services.append(JobWorker(store: store, runner: runner, settings: configuration.jobs, logger: jobLogger))
+        services.append(JobWorker(store: store, runner: runner, settings: configuration.jobs, signal: jobSignal, logger: jobLogger))
     }
     logger.info("serving", metadata: ["store": "\(configuration.store)", "model": "\(defaultName)", "role": "\(configuration.role.rawValue)"])
     return Application(

@@ -40,6 +40,7 @@ extension APIService {
                                 blobPrefix: prefix, maxAttempts: configuration.jobs.maxAttempts,
                                 total: submission.kind == .pairs ? submission.pairs.count : nil)
             try await store.enqueueJob(job)
+            jobSignal.notify()
             return .accepted(.init(body: .json(Payloads.job(job))))
         } catch {
             models.blobs.deleteFolder(prefix)

@@ -11,6 +11,8 @@ struct APIService: APIProtocol {
     let authenticator: Authenticator
     let metrics: ServiceMetrics
     let defaultModelName: String
+    /// Wakes this process's worker (role all) when a job is queued.
+    let jobSignal: JobSignal
 
     func getHealth(_ input: Operations.GetHealth.Input) async throws -> Operations.GetHealth.Output {
         .ok(.init(body: .json(.init(status: "alive"))))

@@ -11,6 +11,8 @@ struct JobWorker: Service {
     let store: any StateStore
     let runner: JobRunner
     let settings: JobSettings
+    /// Rung by this process's API when it queues a job.
+    let signal: JobSignal
     let logger: Logger
     /// Names this worker in leases: host, process and a random part, so restarts never reuse a name.
     let name = "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8).lowercased())"
@@ -31,7 +33,7 @@ struct JobWorker: Service {
                     await runner.run(job, worker: name)
                     continue
                 }
-                try? await Task.sleep(for: settings.pollInterval)
+                await signal.wait(timeout: settings.pollInterval)
             }
         }
     }

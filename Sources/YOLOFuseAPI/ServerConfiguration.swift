@@ -92,6 +92,8 @@ public struct JobSettings: Sendable {
     public var maxVideoBytes = 2 << 30
     /// Most image pairs in one job.
     public var maxPairs = 10_000
+    /// Most jobs one tenant may have queued or running; more are refused (429) so no tenant can fill the queue.
+    public var maxActivePerTenant = 100
 
     public init() {}
 }

@@ -150,6 +150,7 @@ struct JobEndpointTests {
     @Test func apiAndWorkerRolesSplitTheWork() async throws {
         var apiConfiguration = TestServer.configuration(.sqlite)
         apiConfiguration.role = .api
+        apiConfiguration.jobs.maxActivePerTenant = 1
         var worker = apiConfiguration
         worker.role = .worker
         let workerConfiguration = worker
@@ -163,6 +164,11 @@ struct JobEndpointTests {
             // No worker yet: it waits in the queue, and its result is not there.
             try await Task.sleep(for: .milliseconds(300))
             #expect(try await Self.job(client, key: key, id: id).json["state"] as? String == "queued")
+            // One job in flight is this configuration's cap: the next is refused until it has run; other tenants are not.
+            let (refused, refusal) = try await Self.submit(client, key: key, rgb: rgb, ir: ir)
+            #expect(refused == .tooManyRequests && (refusal["error"] as? String)?.contains("queued or running") == true)
+            let otherKey = try await TestServer.provision(client, name: "other").key
+            #expect(try await Self.submit(client, key: otherKey, rgb: rgb, ir: ir).status == .accepted)
             try await client.execute(uri: "/v1/jobs/\(id)/result", method: .get, headers: TestServer.bearer(key)) { response in
                 #expect(response.status == .conflict)
                 #expect(String(buffer: response.body).contains("queued"))

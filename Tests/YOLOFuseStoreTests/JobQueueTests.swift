@@ -27,6 +27,7 @@ struct JobQueueTests {
             let first = job(owner, queue: queue), second = job(owner, queue: queue, at: 1)
             try await store.enqueueJob(second)
             try await store.enqueueJob(first)
+            #expect(try await store.activeJobCount(tenant: owner.id) == 2)
             let now = start.addingTimeInterval(5)
 
             let claimed = try #require(try await store.claimJob(queue: queue, worker: "w1", until: now.addingTimeInterval(30), now: now))
@@ -44,6 +45,8 @@ struct JobQueueTests {
 
             #expect(try await store.finishJob(id: first.id, worker: "w1", outcome: .succeeded, now: now.addingTimeInterval(9)))
             #expect(try await store.finishJob(id: first.id, worker: "w1", outcome: .failed("late"), now: now.addingTimeInterval(9)) == false)
+            #expect(try await store.activeJobCount(tenant: owner.id) == 1)
+            #expect(try await store.activeJobCount(tenant: other.id) == 0)
             let done = try #require(try await store.job(tenant: owner.id, id: first.id))
             #expect(done.state == .succeeded && done.error == nil && done.leaseOwner == nil)
             #expect(done.finishedAt == now.addingTimeInterval(9))

@@ -5,7 +5,8 @@ import Hummingbird
 /// An error that knows its HTTP status; the message says what was wrong and `field` which part or option.
 struct APIError: Error, Sendable {
     enum Status: Sendable {
-        case badRequest, unauthorized, forbidden, notFound, conflict, contentTooLarge, unsupportedMediaType, unprocessable, unavailable
+        case badRequest, unauthorized, forbidden, notFound, conflict, contentTooLarge, unsupportedMediaType, unprocessable, tooManyRequests,
+            unavailable
 
         var http: HTTPResponse.Status {
             switch self {
@@ -17,6 +18,7 @@ struct APIError: Error, Sendable {
             case .contentTooLarge: .contentTooLarge
             case .unsupportedMediaType: .unsupportedMediaType
             case .unprocessable: .unprocessableContent
+            case .tooManyRequests: .tooManyRequests
             case .unavailable: .serviceUnavailable
             }
         }
@@ -44,6 +46,7 @@ struct APIError: Error, Sendable {
         var headers: HTTPFields = [.contentType: "application/json"]
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         if status == .unavailable { headers[.retryAfter] = "1" }
+        if status == .tooManyRequests { headers[.retryAfter] = "30" }
         return Response(status: status.http, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -13,6 +13,11 @@ extension APIService {
         let caller = try Principal.tenant()
         let id = UUID()
         let prefix = VideoJob.blobPrefix(tenant: caller.id, job: id)
+        // Refused before the upload is read. Concurrent submissions may pass together: the cap is about right.
+        let active = try await store.activeJobCount(tenant: caller.id)
+        guard active < configuration.jobs.maxActivePerTenant else {
+            throw APIError(.tooManyRequests, "\(active) jobs are queued or running, the most a tenant may have; retry once some have finished")
+        }
         do {
             let submission = try await readJobForm(input.body, prefix: prefix)
             let options = submission.options

@@ -30,6 +30,14 @@ extension PostgresStore {
         }
     }
 
+    public func activeJobCount(tenant: UUID) async throws -> Int {
+        try await scoped(tenant) { connection in
+            try await rows(connection, """
+                SELECT COUNT(*)::bigint AS n FROM jobs WHERE tenant_id = \(tenant) AND state IN ('queued', 'running')
+                """)[0]["n"].decode(Int.self)
+        }
+    }
+
     public func deleteJob(tenant: UUID, id: UUID) async throws -> JobRecord? {
         try await scoped(tenant) { connection in
             if let deleted = try await rows(connection, """

@@ -30,6 +30,12 @@ extension SQLiteStore {
         }
     }
 
+    public func activeJobCount(tenant: UUID) async throws -> Int {
+        try await connection.transaction { db in
+            try db.execute("SELECT COUNT(*) AS n FROM jobs WHERE tenant_id = ? AND state IN ('queued', 'running')", [.text(tenant.key)])[0]["n"].int ?? 0
+        }
+    }
+
     public func deleteJob(tenant: UUID, id: UUID) async throws -> JobRecord? {
         try await connection.transaction { db in
             let binds: [SQLiteValue] = [.text(tenant.key), .text(id.key)]

@@ -66,6 +66,10 @@ public protocol StateStore: Sendable {
     /// holds the lease until `until`. Expired jobs with no attempts left are failed on the way. Concurrent claims
     /// never return the same job.
     func claimJob(queue: String, worker: String, until: Date, now: Date) async throws -> JobRecord?
+    /// Calls `onJob` whenever a job is queued on `queue` by any instance, until cancelled or the connection drops,
+    /// so idle workers need not wait for their next poll. Returns at once where the database cannot tell (SQLite:
+    /// one process, whose API wakes its own worker).
+    func listenForJobs(queue: String, onJob: @escaping @Sendable () -> Void) async throws
     /// Extends the lease and records progress; false when `worker` no longer holds the job.
     func renewJobLease(id: UUID, worker: String, until: Date, progress: Int, total: Int?) async throws -> Bool
     /// Ends the worker's attempt; false when `worker` no longer holds the job (its result must then be dropped).

@@ -146,13 +146,16 @@ struct JobEndpointTests {
         }
     }
 
-    /// The scale-out shape: an API instance queues, a worker instance (same database and blob folder) runs.
-    @Test func apiAndWorkerRolesSplitTheWork() async throws {
-        var apiConfiguration = TestServer.configuration(.sqlite)
+    /// The scale-out shape: an API instance queues, a worker instance (same database and blob folder) runs. On
+    /// PostgreSQL the idle worker never polls within the test: the database's announcement of a queued job wakes it.
+    @Test(arguments: StoreBackend.allCases)
+    func apiAndWorkerRolesSplitTheWork(_ backend: StoreBackend) async throws {
+        var apiConfiguration = TestServer.configuration(backend)
         apiConfiguration.role = .api
         apiConfiguration.jobs.maxActivePerTenant = 1
         var worker = apiConfiguration
         worker.role = .worker
+        if backend == .postgres { worker.jobs.pollInterval = .seconds(600) }
         let workerConfiguration = worker
         let api = try await buildApplication(apiConfiguration, engine: TestServer.engine)
         let (rgb, ir) = try Self.videos(frames: 3)
@@ -168,7 +171,9 @@ struct JobEndpointTests {
             let (refused, refusal) = try await Self.submit(client, key: key, rgb: rgb, ir: ir)
             #expect(refused == .tooManyRequests && (refusal["error"] as? String)?.contains("queued or running") == true)
             let otherKey = try await TestServer.provision(client, name: "other").key
-            #expect(try await Self.submit(client, key: otherKey, rgb: rgb, ir: ir).status == .accepted)
+            let (otherStatus, otherJob) = try await Self.submit(client, key: otherKey, rgb: rgb, ir: ir)
+            #expect(otherStatus == .accepted)
+            let otherID = try #require(otherJob["id"] as? String)
             try await client.execute(uri: "/v1/jobs/\(id)/result", method: .get, headers: TestServer.bearer(key)) { response in
                 #expect(response.status == .conflict)
                 #expect(String(buffer: response.body).contains("queued"))
@@ -188,6 +193,12 @@ struct JobEndpointTests {
                     #expect(response.status == .notFound)
                     #expect(String(buffer: response.body).contains("annotate"))
                 }
+                // With the queue empty and the worker idle, a job queued through the API instance still runs at once.
+                #expect(try await Self.waitUntilDone(client, key: otherKey, id: otherID)["state"] as? String == "succeeded")
+                let (status, next) = try await Self.submit(client, key: key, rgb: rgb, ir: ir)
+                #expect(status == .accepted)
+                let nextID = try #require(next["id"] as? String)
+                #expect(try await Self.waitUntilDone(client, key: key, id: nextID)["state"] as? String == "succeeded")
             }
         }
     }

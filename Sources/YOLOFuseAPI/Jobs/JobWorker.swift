@@ -19,22 +19,45 @@ struct JobWorker: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                let now = Date()
-                let job: JobRecord?
-                do {
-                    job = try await store.claimJob(queue: settings.queue, worker: name, until: now.addingTimeInterval(settings.lease.milliseconds / 1000), now: now)
-                } catch {
-                    logger.warning("could not claim a job", metadata: ["error": "\(error)"])
-                    job = nil
-                }
-                if let job {
-                    logger.info("job claimed", metadata: ["job": "\(job.id)", "attempt": "\(job.attempts)"])
-                    await runner.run(job, worker: name)
-                    continue
-                }
-                await signal.wait(timeout: settings.pollInterval)
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await listen() }
+                await work()
+                group.cancelAll()
             }
+        }
+    }
+
+    /// Claims and runs jobs until cancelled; idle, it waits for a wake-up or the poll interval.
+    private func work() async {
+        while !Task.isCancelled {
+            let now = Date()
+            let job: JobRecord?
+            do {
+                job = try await store.claimJob(queue: settings.queue, worker: name, until: now.addingTimeInterval(settings.lease.milliseconds / 1000), now: now)
+            } catch {
+                logger.warning("could not claim a job", metadata: ["error": "\(error)"])
+                job = nil
+            }
+            if let job {
+                logger.info("job claimed", metadata: ["job": "\(job.id)", "attempt": "\(job.attempts)"])
+                await runner.run(job, worker: name)
+                continue
+            }
+            await signal.wait(timeout: settings.pollInterval)
+        }
+    }
+
+    /// Turns the database's announcements of queued jobs (from any instance) into wake-ups. When listening ends
+    /// (a dropped connection, or SQLite, which announces nothing) it starts again a second later.
+    private func listen() async {
+        while !Task.isCancelled {
+            do {
+                try await store.listenForJobs(queue: settings.queue) { signal.notify() }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("not listening for queued jobs; polling until it reconnects", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
         }
     }
 }

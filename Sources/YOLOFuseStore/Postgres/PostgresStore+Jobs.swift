@@ -3,8 +3,11 @@ import PostgresNIO
 
 /// The job queue on PostgreSQL: workers on any number of replicas claim with FOR UPDATE SKIP LOCKED, so
 /// concurrent claims pass over each other's rows instead of waiting on them, and never take one job twice.
-/// Queue operations run in the system scope (a worker serves every tenant); reads are tenant-scoped.
+/// Queue operations run in the system scope (a worker serves every tenant); reads are tenant-scoped. A queued job
+/// is announced with NOTIFY on one channel (the payload names the queue), delivered when its transaction commits.
 extension PostgresStore {
+    static let jobChannel = "yolofuse_jobs"
+
     public func enqueueJob(_ job: JobRecord) async throws {
         try await scoped(job.tenantID) { connection in
             try await connection.query("""
@@ -15,6 +18,15 @@ extension PostgresStore {
                         \(job.error), \(job.leaseOwner), \(job.leaseExpiresAt?.timeIntervalSince1970), \(job.availableAt.timeIntervalSince1970),
                         \(job.createdAt.timeIntervalSince1970), \(job.updatedAt.timeIntervalSince1970), \(job.finishedAt?.timeIntervalSince1970))
                 """, logger: logger)
+            try await connection.query("SELECT pg_notify(\(Self.jobChannel), \(job.queue))", logger: logger)
+        }
+    }
+
+    public func listenForJobs(queue: String, onJob: @escaping @Sendable () -> Void) async throws {
+        try await client.withConnection { connection in
+            try await connection.listen(on: Self.jobChannel) { notifications in
+                for try await notification in notifications where notification.payload == queue { onJob() }
+            }
         }
     }
 

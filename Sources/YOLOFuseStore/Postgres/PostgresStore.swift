@@ -7,7 +7,7 @@ import PostgresNIO
 /// transaction that first sets `yolofuse.tenant_id`, so the row-level security policies admit that tenant's
 /// rows only, whatever the query's own filter says; control-plane calls set `yolofuse.scope = 'system'`.
 public final class PostgresStore: StateStore {
-    private let client: PostgresClient
+    let client: PostgresClient
     private let runner: Task<Void, Never>
     let logger: Logger
 

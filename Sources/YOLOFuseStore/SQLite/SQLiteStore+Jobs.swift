@@ -68,6 +68,8 @@ extension SQLiteStore {
         }
     }
 
+    public func listenForJobs(queue: String, onJob: @escaping @Sendable () -> Void) async throws {}
+
     public func renewJobLease(id: UUID, worker: String, until: Date, progress: Int, total: Int?) async throws -> Bool {
         try await connection.transaction { db in
             try db.execute("""

@@ -77,7 +77,8 @@ public func buildApplication(_ configuration: ServerConfiguration, engine: Engin
         var jobLogger = logger
         jobLogger[metadataKey: "role"] = "worker"
         let runner = JobRunner(store: store, models: models, settings: configuration.jobs, metrics: metrics, logger: jobLogger)
-        services.append(JobWorker(store: store, runner: runner, settings: configuration.jobs, signal: jobSignal, logger: jobLogger))
+        services.append(JobWorker(store: store, runner: runner, settings: configuration.jobs, blobs: models.blobs,
+                                  signal: jobSignal, logger: jobLogger))
     }
     logger.info("serving", metadata: ["store": "\(configuration.store)", "model": "\(defaultName)", "role": "\(configuration.role.rawValue)"])
     return Application(

@@ -92,6 +92,10 @@ public struct JobSettings: Sendable {
     public var maxVideoBytes = 2 << 30
     /// Most image pairs in one job.
     public var maxPairs = 10_000
+    /// How long a finished job, its inputs and its results are kept; workers then delete them.
+    public var retention: Duration = .seconds(7 * 86_400)
+    /// How often a worker looks for jobs past their retention.
+    public var retentionSweepInterval: Duration = .seconds(600)
     /// Most jobs one tenant may have queued or running; more are refused (429) so no tenant can fill the queue.
     public var maxActivePerTenant = 100
 

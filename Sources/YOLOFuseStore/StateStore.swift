@@ -58,6 +58,8 @@ public protocol StateStore: Sendable {
     func jobs(tenant: UUID, limit: Int) async throws -> [JobRecord]
     /// How many of the tenant's jobs are queued or running.
     func activeJobCount(tenant: UUID) async throws -> Int
+    /// Jobs of any tenant that finished (succeeded or failed) before `before`, oldest first: what retention removes.
+    func finishedJobs(before: Date, limit: Int) async throws -> [JobRecord]
     /// Deletes a job that no worker holds (a queued one is cancelled) and returns it; nil when the tenant has no
     /// such job; throws a conflict while it runs.
     func deleteJob(tenant: UUID, id: UUID) async throws -> JobRecord?

@@ -18,7 +18,7 @@ struct ServeCommand: AsyncParsableCommand {
             data.dir [YOLOFUSE_DATA_DIR], admin.key [YOLOFUSE_ADMIN_KEY], limits.image.bytes, limits.model.bytes, \
             models.budget.mb, keys.cache.seconds, model.imgsz (square input size for a dynamic default model), \
             batch.max.size (1 turns batching off), batch.max.delay.ms, batch.queue.length, request.timeout.seconds, \
-            role [YOLOFUSE_ROLE], jobs.queue, jobs.lease.seconds, jobs.poll.ms, jobs.max.attempts, jobs.max.active, limits.video.bytes. \
+            role [YOLOFUSE_ROLE], jobs.queue, jobs.lease.seconds, jobs.poll.ms, jobs.max.attempts, jobs.max.active, jobs.retention.days, limits.video.bytes. \
             Without an admin key, one is made for this run and printed once.
             """
     )
@@ -79,6 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.jobs.maxAttempts = settings.int(forKey: "jobs.max.attempts", default: configuration.jobs.maxAttempts)
         configuration.jobs.maxVideoBytes = settings.int(forKey: "limits.video.bytes", default: configuration.jobs.maxVideoBytes)
         configuration.jobs.maxActivePerTenant = settings.int(forKey: "jobs.max.active", default: configuration.jobs.maxActivePerTenant)
+        configuration.jobs.retention = .seconds(Int(settings.double(forKey: "jobs.retention.days", default: 7) * 86_400))
         guard configuration.jobs.lease >= .seconds(3), configuration.jobs.maxAttempts >= 1 else {
             throw ValidationError("jobs.lease.seconds must be at least 3 and jobs.max.attempts at least 1")
         }

@@ -250,6 +250,36 @@ struct JobEndpointTests {
         }
     }
 
+    @Test func finishedJobsAreDeletedWithTheirFilesAfterTheRetention() async throws {
+        var settings = TestServer.configuration(.sqlite)
+        settings.jobs.retention = .milliseconds(200)
+        settings.jobs.retentionSweepInterval = .milliseconds(50)
+        let configuration = settings
+        let app = try await buildApplication(configuration, engine: TestServer.engine)
+        let (rgb, ir) = try TestServer.pair()
+        try await app.test(.live) { client in
+            let key = try await TestServer.provision(client).key
+            let (body, headers) = TestServer.form([("rgb.a", "image/jpeg", rgb), ("ir.a", "image/jpeg", ir)], headers: TestServer.bearer(key))
+            let id = try await client.execute(uri: "/v1/jobs", method: .post, headers: headers, body: body) { response in
+                try #require(try TestServer.json(response)["id"] as? String)
+            }
+            let deadline = ContinuousClock.now + .seconds(30)
+            var status = HTTPResponse.Status.ok
+            var states: Set<String> = []
+            while status == .ok && ContinuousClock.now < deadline {
+                let (answer, json) = try await Self.job(client, key: key, id: id)
+                status = answer
+                if let state = json["state"] as? String { states.insert(state) }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            // It ran, and then it went, files and all.
+            #expect(states.contains("succeeded") && status == .notFound, "\(states) \(status)")
+        }
+        let jobFiles = FileManager.default.enumerator(atPath: configuration.blobDirectory.path)?.compactMap { $0 as? String }
+            .filter { $0.contains("/jobs/") } ?? []
+        #expect(jobFiles.isEmpty, "\(jobFiles)")
+    }
+
     @Test func badSubmissionsAreRefusedAndLeaveNothingBehind() async throws {
         let configuration = TestServer.configuration(.sqlite)
         let app = try await buildApplication(configuration, engine: TestServer.engine)

@@ -88,6 +88,8 @@ struct JobQueueTests {
             // The cancelled job is never claimed.
             #expect(try await store.claimJob(queue: queue, worker: "w2", until: start.addingTimeInterval(90), now: start.addingTimeInterval(10)) == nil)
             #expect(try await store.finishJob(id: running.id, worker: "w1", outcome: .succeeded, now: start.addingTimeInterval(20)))
+            #expect(try await store.finishedJobs(before: start.addingTimeInterval(21), limit: 1000).contains { $0.id == running.id })
+            #expect(try await store.finishedJobs(before: start.addingTimeInterval(19), limit: 1000).contains { $0.id == running.id } == false)
             #expect(try await store.deleteJob(tenant: owner.id, id: running.id)?.state == .succeeded)
             #expect(try await store.jobs(tenant: owner.id, limit: 10).isEmpty)
         }

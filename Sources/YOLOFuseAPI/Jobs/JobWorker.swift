@@ -11,6 +11,7 @@ struct JobWorker: Service {
     let store: any StateStore
     let runner: JobRunner
     let settings: JobSettings
+    let blobs: BlobStore
     /// Rung by this process's API when it queues a job.
     let signal: JobSignal
     let logger: Logger
@@ -29,7 +30,12 @@ struct JobWorker: Service {
 
     /// Claims and runs jobs until cancelled; idle, it waits for a wake-up or the poll interval.
     private func work() async {
+        var swept = ContinuousClock.now - settings.retentionSweepInterval
         while !Task.isCancelled {
+            if ContinuousClock.now - swept >= settings.retentionSweepInterval {
+                await removeExpiredJobs()
+                swept = ContinuousClock.now
+            }
             let now = Date()
             let job: JobRecord?
             do {
@@ -44,6 +50,20 @@ struct JobWorker: Service {
                 continue
             }
             await signal.wait(timeout: settings.pollInterval)
+        }
+    }
+
+    /// Deletes jobs finished longer ago than the retention, with their files (replicas may race to the same job:
+    /// deleting twice is harmless).
+    private func removeExpiredJobs() async {
+        do {
+            let expired = try await store.finishedJobs(before: Date().addingTimeInterval(-settings.retention.milliseconds / 1000), limit: 500)
+            for job in expired where try await store.deleteJob(tenant: job.tenantID, id: job.id) != nil {
+                blobs.deleteFolder(job.blobPrefix)
+            }
+            if !expired.isEmpty { logger.info("jobs past their retention deleted", metadata: ["count": "\(expired.count)"]) }
+        } catch {
+            logger.warning("could not delete jobs past their retention", metadata: ["error": "\(error)"])
         }
     }
 

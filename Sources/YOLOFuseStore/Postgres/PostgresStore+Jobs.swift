@@ -50,6 +50,15 @@ extension PostgresStore {
         }
     }
 
+    public func finishedJobs(before: Date, limit: Int) async throws -> [JobRecord] {
+        try await system { connection in
+            try await rows(connection, """
+                SELECT * FROM jobs WHERE state IN ('succeeded', 'failed') AND finished_at < \(before.timeIntervalSince1970)
+                ORDER BY finished_at LIMIT \(limit)
+                """).map(Self.job)
+        }
+    }
+
     public func deleteJob(tenant: UUID, id: UUID) async throws -> JobRecord? {
         try await scoped(tenant) { connection in
             if let deleted = try await rows(connection, """

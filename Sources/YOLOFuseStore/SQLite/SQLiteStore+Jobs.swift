@@ -36,6 +36,14 @@ extension SQLiteStore {
         }
     }
 
+    public func finishedJobs(before: Date, limit: Int) async throws -> [JobRecord] {
+        try await connection.transaction { db in
+            try db.execute("""
+                SELECT * FROM jobs WHERE state IN ('succeeded', 'failed') AND finished_at < ? ORDER BY finished_at LIMIT ?
+                """, [.date(before), .integer(Int64(limit))]).map(Self.job)
+        }
+    }
+
     public func deleteJob(tenant: UUID, id: UUID) async throws -> JobRecord? {
         try await connection.transaction { db in
             let binds: [SQLiteValue] = [.text(tenant.key), .text(id.key)]

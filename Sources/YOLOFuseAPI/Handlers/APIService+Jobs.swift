@@ -7,7 +7,8 @@ import YOLOFuseStore
 import YOLOFuseVideo
 import YOLOFuseVision
 
-/// /v1/jobs: video pairs detected in the background by workers. Another tenant's ids answer 404.
+/// /v1/jobs: video pairs and batches of image pairs, detected in the background by workers. Another tenant's ids
+/// answer 404.
 extension APIService {
     func createJob(_ input: Operations.CreateJob.Input) async throws -> Operations.CreateJob.Output {
         let caller = try Principal.tenant()

@@ -16,7 +16,7 @@ extension JobRunner {
         do {
             entries = try JSONDecoder().decode([PairsJob.Entry].self, from: try Data(contentsOf: blobs.url(PairsJob.listKey(prefix))))
         } catch {
-            throw VideoJob.InputError(description: "the job's pair list cannot be read: \(error)")
+            throw JobRunner.InputError(description: "the job's pair list cannot be read: \(error)")
         }
         return try await models.withModel(tenant: job.tenantID, requested: options.value1.model) { model in
             let detector = model.detector

@@ -13,6 +13,11 @@ struct JobRunner: Sendable {
     let metrics: ServiceMetrics
     let logger: Logger
 
+    /// A bad input: the job fails for good (a retry would fail the same way).
+    struct InputError: Error, CustomStringConvertible {
+        let description: String
+    }
+
     /// The worker no longer holds the job (its lease expired and another worker took it): stop, write nothing.
     struct LeaseLost: Error {}
 
@@ -31,7 +36,7 @@ struct JobRunner: Sendable {
         do {
             let options: Components.Schemas.JobOptions
             do { options = try JSONDecoder().decode(Components.Schemas.JobOptions.self, from: Data(job.parametersJSON.utf8)) } catch {
-                throw VideoJob.InputError(description: "the job's options cannot be read: \(error)")
+                throw InputError(description: "the job's options cannot be read: \(error)")
             }
             finished = switch job.kind {
             case .video: try await processVideo(job, options: options, worker: worker)
@@ -42,7 +47,7 @@ struct JobRunner: Sendable {
             logger.warning("job lease lost; another worker has it", metadata: ["job": "\(job.id)"])
             metrics.recordJobAttempt(outcome: "lease_lost", duration: ContinuousClock.now - started, units: 0)
             return
-        } catch let error as VideoJob.InputError {
+        } catch let error as InputError {
             outcome = .failed(error.description)
         } catch let error as DetectionError {
             outcome = .failed(error.reason)

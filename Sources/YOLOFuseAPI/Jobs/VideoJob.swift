@@ -16,11 +16,6 @@ enum VideoJob {
     static func resultKey(_ prefix: String) -> String { prefix + "/result.jsonl" }
     static func annotatedKey(_ prefix: String) -> String { prefix + "/annotated.mp4" }
 
-    /// A bad input: the job fails for good (a retry would fail the same way).
-    struct InputError: Error, CustomStringConvertible {
-        let description: String
-    }
-
     /// Opens both videos and reads their first pair, on an engine thread; a 422 names the video that fails.
     static func checkVideos(in prefix: String, blobs: BlobStore, executor: ComputeExecutor) async throws {
         try await executor.run(threads: 1) {
@@ -56,12 +51,12 @@ enum VideoJob {
                 let frames = rgbReader.frameRate * rgbReader.duration
                 expected = frames > 0 ? Int((frames / Double(stride)).rounded(.up)) : nil
             } catch let error as VideoError {
-                throw InputError(description: "\(error)")
+                throw JobRunner.InputError(description: "\(error)")
             }
         }
 
         func next() throws -> VideoPairReader.Pair? {
-            do { return try pairs.next() } catch let error as VideoError { throw InputError(description: "\(error)") }
+            do { return try pairs.next() } catch let error as VideoError { throw JobRunner.InputError(description: "\(error)") }
         }
     }
 

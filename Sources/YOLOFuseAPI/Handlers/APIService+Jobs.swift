@@ -13,7 +13,7 @@ extension APIService {
     func createJob(_ input: Operations.CreateJob.Input) async throws -> Operations.CreateJob.Output {
         let caller = try Principal.tenant()
         let id = UUID()
-        let prefix = VideoJob.blobPrefix(tenant: caller.id, job: id)
+        let prefix = JobFiles.prefix(tenant: caller.id, job: id)
         // Refused before the upload is read. Concurrent submissions may pass together: the cap is about right.
         let active = try await store.activeJobCount(tenant: caller.id)
         guard active < configuration.jobs.maxActivePerTenant else {
@@ -79,7 +79,7 @@ extension APIService {
         guard job.state == .succeeded else {
             throw APIError(.conflict, "the job is \(job.state.rawValue)" + (job.error.map { ": \($0)" } ?? "") + "; results come once it has succeeded")
         }
-        let url = models.blobs.url(VideoJob.resultKey(job.blobPrefix))
+        let url = models.blobs.url(JobFiles.resultKey(job.blobPrefix))
         let data = try await models.registry.loader.engine.executor.run(threads: 1) { try Data(contentsOf: url, options: .mappedIfSafe) }
         return .ok(.init(body: .applicationXNdjson(HTTPBody(data))))
     }

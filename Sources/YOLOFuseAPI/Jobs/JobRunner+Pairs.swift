@@ -21,7 +21,7 @@ extension JobRunner {
         return try await models.withModel(tenant: job.tenantID, requested: options.value1.model) { model in
             let detector = model.detector
             let detectionOptions = try APIService.detectionOptions(options.value1, classCount: detector.manifest.classCount)
-            let lines = try LineWriter(partial: blobs.url(VideoJob.resultKey(prefix) + ".partial"))
+            let lines = try LineWriter(partial: blobs.url(JobFiles.resultKey(prefix) + ".partial"))
             var done = 0, images = 0, inferenceMilliseconds = 0.0
             var renewed = ContinuousClock.now
             for start in Swift.stride(from: 0, to: entries.count, by: Self.pairsPerRun) {
@@ -53,7 +53,7 @@ extension JobRunner {
             }
             try lines.close()
             try await renew(job, worker: worker, progress: done, total: entries.count)
-            try Self.replace(blobs.url(VideoJob.resultKey(prefix)), with: lines.partial)
+            try Self.replace(blobs.url(JobFiles.resultKey(prefix)), with: lines.partial)
             return Outcome(units: done, images: images, inferenceMilliseconds: inferenceMilliseconds, modelKey: model.key)
         }
     }

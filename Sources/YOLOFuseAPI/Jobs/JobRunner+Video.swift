@@ -22,7 +22,7 @@ extension JobRunner {
                 try VideoJob.AnnotatedVideo(path: annotatedPartial.path, rgb: source.pairs.rgb, stride: stride,
                                             sideBySide: options.value2.sideBySide == true)
             } : nil
-            let lines = try LineWriter(partial: blobs.url(VideoJob.resultKey(prefix) + ".partial"))
+            let lines = try LineWriter(partial: blobs.url(JobFiles.resultKey(prefix) + ".partial"))
             var done = 0, inferenceMilliseconds = 0.0
             var renewed = ContinuousClock.now
             var pending = try await executor.run(threads: 1) { try source.next() }
@@ -44,7 +44,7 @@ extension JobRunner {
                 try await executor.run(threads: 1) { try annotated.writer.finish() }
                 try Self.replace(blobs.url(VideoJob.annotatedKey(prefix)), with: annotatedPartial)
             }
-            try Self.replace(blobs.url(VideoJob.resultKey(prefix)), with: lines.partial)
+            try Self.replace(blobs.url(JobFiles.resultKey(prefix)), with: lines.partial)
             return Outcome(units: done, images: 2 * done, inferenceMilliseconds: inferenceMilliseconds, modelKey: model.key)
         }
     }

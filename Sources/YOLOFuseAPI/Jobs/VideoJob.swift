@@ -5,15 +5,10 @@ import YOLOFuseStore
 import YOLOFuseVideo
 import YOLOFuseVision
 
-/// A video pair job: where its files live, the check made before it is accepted, and the run a worker makes.
+/// A video pair job: where its videos live, the check made before it is accepted, and what its run reads and writes.
 enum VideoJob {
-    static func blobPrefix(tenant: UUID, job: UUID) -> String {
-        "tenants/\(tenant.uuidString.lowercased())/jobs/\(job.uuidString.lowercased())"
-    }
-
     static func rgbKey(_ prefix: String) -> String { prefix + "/rgb.video" }
     static func irKey(_ prefix: String) -> String { prefix + "/ir.video" }
-    static func resultKey(_ prefix: String) -> String { prefix + "/result.jsonl" }
     static func annotatedKey(_ prefix: String) -> String { prefix + "/annotated.mp4" }
 
     /// Opens both videos and reads their first pair, on an engine thread; a 422 names the video that fails.

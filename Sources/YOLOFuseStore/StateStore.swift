@@ -63,8 +63,8 @@ public protocol StateStore: Sendable {
     /// Deletes a job that no worker holds (a queued one is cancelled) and returns it; nil when the tenant has no
     /// such job; throws a conflict while it runs.
     func deleteJob(tenant: UUID, id: UUID) async throws -> JobRecord?
-    /// Claims the oldest due job of `queue`: queued and available, or running under a lease that has expired (its
-    /// worker is gone). Jobs of suspended tenants wait until they are reactivated. The claim counts an attempt and
+    /// Claims a due job of `queue` (queued and available, or running under a lease that has expired: its worker is
+    /// gone), from the tenant served longest ago, oldest first. Jobs of suspended tenants wait until they are reactivated. The claim counts an attempt and
     /// holds the lease until `until`. Expired jobs with no attempts left are failed on the way. Concurrent claims
     /// never return the same job.
     func claimJob(queue: String, worker: String, until: Date, now: Date) async throws -> JobRecord?

@@ -59,6 +59,27 @@ struct JobQueueTests {
     }
 
     @Test(arguments: Backend.allCases)
+    func theTenantServedLongestAgoGoesFirst(_ backend: Backend) async throws {
+        try await withStore(backend) { store in
+            let busy = try await tenant(store), newcomer = try await tenant(store)
+            let queue = "q-\(UUID())"
+            let backlog = (0..<3).map { job(busy, queue: queue, at: Double($0)) }
+            for job in backlog { try await store.enqueueJob(job) }
+            let late = job(newcomer, queue: queue, at: 10)
+            try await store.enqueueJob(late)
+            var order: [UUID] = []
+            for step in 0..<4 {
+                let now = start.addingTimeInterval(20 + Double(step) * 10)
+                let claimed = try #require(try await store.claimJob(queue: queue, worker: "w", until: now.addingTimeInterval(5), now: now))
+                order.append(claimed.id)
+                #expect(try await store.finishJob(id: claimed.id, worker: "w", outcome: .succeeded, now: now.addingTimeInterval(1)))
+            }
+            // Oldest first while no one has been served; then the newcomer, not the rest of the backlog.
+            #expect(order == [backlog[0].id, late.id, backlog[1].id, backlog[2].id])
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
     func jobsOfASuspendedTenantWaitForItsReactivation(_ backend: Backend) async throws {
         try await withStore(backend) { store in
             let owner = try await tenant(store)

@@ -83,10 +83,11 @@ extension PostgresStore {
             return try await rows(connection, """
                 UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = \(worker), lease_expires_at = \(until),
                   updated_at = \(now)
-                WHERE id = (SELECT id FROM jobs WHERE queue = \(queue) AND ((state = 'queued' AND available_at <= \(now))
+                WHERE id = (SELECT id FROM jobs j WHERE queue = \(queue) AND ((state = 'queued' AND available_at <= \(now))
                               OR (state = 'running' AND lease_expires_at < \(now) AND attempts < max_attempts))
                               AND tenant_id IN (SELECT id FROM tenants WHERE status = 'active')
-                            ORDER BY available_at, created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+                            ORDER BY \(unescaped: JobClaimOrder.tenantLastServed), available_at, created_at
+                            LIMIT 1 FOR UPDATE OF j SKIP LOCKED)
                 RETURNING *
                 """).first.map(Self.job)
         }

@@ -64,10 +64,10 @@ extension SQLiteStore {
                 WHERE queue = ? AND state = 'running' AND lease_expires_at < ? AND attempts >= max_attempts
                 """, [.text(jobLeaseLostReason), .date(now), .date(now), .text(queue), .date(now)])
             guard let id = try db.execute("""
-                SELECT id FROM jobs WHERE queue = ? AND ((state = 'queued' AND available_at <= ?)
+                SELECT id FROM jobs j WHERE queue = ? AND ((state = 'queued' AND available_at <= ?)
                   OR (state = 'running' AND lease_expires_at < ? AND attempts < max_attempts))
                   AND tenant_id IN (SELECT id FROM tenants WHERE status = 'active')
-                ORDER BY available_at, created_at LIMIT 1
+                ORDER BY \(JobClaimOrder.tenantLastServed), available_at, created_at LIMIT 1
                 """, [.text(queue), .date(now), .date(now)]).first?["id"] else { return nil }
             return try db.execute("""
                 UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_expires_at = ?, updated_at = ?

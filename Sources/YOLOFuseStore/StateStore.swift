@@ -1,6 +1,7 @@
 public import Foundation
 
-/// The service's shared state: tenants, keys, model versions, usage and the job queue. SQLite (one process, embedded) and
+/// The service's shared state: tenants, keys, model versions, usage and the job queue. SQLite (one process,
+/// embedded) and
 /// PostgreSQL (replicas) implement it, and one test suite runs against both.
 ///
 /// Methods taking a `tenant` are tenant-scoped: they only ever see that tenant's rows (on PostgreSQL the database
@@ -64,13 +65,12 @@ public protocol StateStore: Sendable {
     /// such job; throws a conflict while it runs.
     func deleteJob(tenant: UUID, id: UUID) async throws -> JobRecord?
     /// Claims a due job of `queue` (queued and available, or running under a lease that has expired: its worker is
-    /// gone), from the tenant served longest ago, oldest first. Jobs of suspended tenants wait until they are reactivated. The claim counts an attempt and
-    /// holds the lease until `until`. Expired jobs with no attempts left are failed on the way. Concurrent claims
-    /// never return the same job.
+    /// gone), from the tenant served longest ago, oldest first. Jobs of suspended tenants wait until they are
+    /// reactivated. The claim counts an attempt and holds the lease until `until`. Expired jobs with no attempts
+    /// left are failed on the way. Concurrent claims never return the same job.
     func claimJob(queue: String, worker: String, until: Date, now: Date) async throws -> JobRecord?
     /// Calls `onJob` whenever a job is queued on `queue` by any instance, until cancelled or the connection drops,
-    /// so idle workers need not wait for their next poll. Returns at once where the database cannot tell (SQLite:
-    /// one process, whose API wakes its own worker).
+    /// so idle workers need not wait for their next poll (SQLite announces nothing and only waits).
     func listenForJobs(queue: String, onJob: @escaping @Sendable () -> Void) async throws
     /// Extends the lease and records progress; false when `worker` no longer holds the job.
     func renewJobLease(id: UUID, worker: String, until: Date, progress: Int, total: Int?) async throws -> Bool

@@ -79,9 +79,7 @@ extension APIService {
         guard job.state == .succeeded else {
             throw APIError(.conflict, "the job is \(job.state.rawValue)" + (job.error.map { ": \($0)" } ?? "") + "; results come once it has succeeded")
         }
-        let url = models.blobs.url(JobFiles.resultKey(job.blobPrefix))
-        let data = try await models.registry.loader.engine.executor.run(threads: 1) { try Data(contentsOf: url, options: .mappedIfSafe) }
-        return .ok(.init(body: .applicationXNdjson(HTTPBody(data))))
+        return .ok(.init(body: .applicationXNdjson(HTTPBody(try await readBlob(JobFiles.resultKey(job.blobPrefix))))))
     }
 
     func getJobVideo(_ input: Operations.GetJobVideo.Input) async throws -> Operations.GetJobVideo.Output {
@@ -89,12 +87,17 @@ extension APIService {
         guard job.state == .succeeded else {
             throw APIError(.conflict, "the job is \(job.state.rawValue); its video comes once it has succeeded")
         }
-        let url = models.blobs.url(VideoJob.annotatedKey(job.blobPrefix))
-        guard FileManager.default.fileExists(atPath: url.path) else {
+        let key = VideoJob.annotatedKey(job.blobPrefix)
+        guard FileManager.default.fileExists(atPath: models.blobs.url(key).path) else {
             throw APIError(.notFound, "this job made no annotated video; submit with \"annotate\": true for one")
         }
-        let data = try await models.registry.loader.engine.executor.run(threads: 1) { try Data(contentsOf: url, options: .mappedIfSafe) }
-        return .ok(.init(body: .videoMp4(HTTPBody(data))))
+        return .ok(.init(body: .videoMp4(HTTPBody(try await readBlob(key)))))
+    }
+
+    /// A job's file, read on an engine thread (off the cooperative pool).
+    private func readBlob(_ key: String) async throws -> Data {
+        let url = models.blobs.url(key)
+        return try await models.registry.loader.engine.executor.run(threads: 1) { try Data(contentsOf: url, options: .mappedIfSafe) }
     }
 
     private func ownJob(_ text: String) async throws -> JobRecord {

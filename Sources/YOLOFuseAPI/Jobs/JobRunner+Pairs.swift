@@ -53,7 +53,7 @@ extension JobRunner {
             }
             try lines.close()
             try await renew(job, worker: worker, progress: done, total: entries.count)
-            try Self.replace(blobs.url(JobFiles.resultKey(prefix)), with: lines.partial)
+            try blobs.place(lines.partial, at: JobFiles.resultKey(prefix))
             return Outcome(units: done, images: images, inferenceMilliseconds: inferenceMilliseconds, modelKey: model.key)
         }
     }

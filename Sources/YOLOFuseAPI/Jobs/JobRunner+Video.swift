@@ -42,9 +42,9 @@ extension JobRunner {
             try await renew(job, worker: worker, progress: done, total: done)
             if let annotated {
                 try await executor.run(threads: 1) { try annotated.writer.finish() }
-                try Self.replace(blobs.url(VideoJob.annotatedKey(prefix)), with: annotatedPartial)
+                try blobs.place(annotatedPartial, at: VideoJob.annotatedKey(prefix))
             }
-            try Self.replace(blobs.url(JobFiles.resultKey(prefix)), with: lines.partial)
+            try blobs.place(lines.partial, at: JobFiles.resultKey(prefix))
             return Outcome(units: done, images: 2 * done, inferenceMilliseconds: inferenceMilliseconds, modelKey: model.key)
         }
     }

@@ -119,10 +119,4 @@ struct JobRunner: Sendable {
         let until = Date().addingTimeInterval(settings.lease.milliseconds / 1000)
         guard try await store.renewJobLease(id: job.id, worker: worker, until: until, progress: progress, total: total) else { throw LeaseLost() }
     }
-
-    /// Moves a finished file into place over what an earlier attempt may have left.
-    static func replace(_ destination: URL, with file: URL) throws {
-        _ = try? FileManager.default.removeItem(at: destination)
-        try FileManager.default.moveItem(at: file, to: destination)
-    }
 }

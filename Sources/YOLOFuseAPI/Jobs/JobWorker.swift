@@ -68,7 +68,7 @@ struct JobWorker: Service {
     }
 
     /// Turns the database's announcements of queued jobs (from any instance) into wake-ups. When listening ends
-    /// (a dropped connection, or SQLite, which announces nothing) it starts again a second later.
+    /// (a dropped connection) it starts again a second later.
     private func listen() async {
         while !Task.isCancelled {
             do {

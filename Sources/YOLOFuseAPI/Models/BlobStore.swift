@@ -35,16 +35,21 @@ struct BlobStore: Sendable {
                 try handle.write(contentsOf: data)
             }
             try handle.close()
-            let destination = url(key)
-            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
-            _ = try? FileManager.default.removeItem(at: destination)
-            try FileManager.default.moveItem(at: temporary, to: destination)
+            try place(temporary, at: key)
         } catch {
             try? handle.close()
             try? FileManager.default.removeItem(at: temporary)
             throw error
         }
         return Written(size: size, sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined())
+    }
+
+    /// Moves a finished file to `key`, over whatever was there (an earlier attempt's result, say).
+    func place(_ file: URL, at key: String) throws {
+        let destination = url(key)
+        try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+        _ = try? FileManager.default.removeItem(at: destination)
+        try FileManager.default.moveItem(at: file, to: destination)
     }
 
     func write(_ key: String, data: Data) throws {

@@ -108,14 +108,12 @@ extension PostgresStore {
         return try await system { connection in
             let updated: [PostgresRandomAccessRow]
             switch outcome {
-            case .succeeded:
+            case .succeeded, .failed:
+                // A success keeps the reason an earlier attempt failed.
+                let (state, reason): (JobRecord.State, String?) = if case .failed(let reason) = outcome { (.failed, reason) } else { (.succeeded, nil) }
                 updated = try await rows(connection, """
-                    UPDATE jobs SET state = 'succeeded', lease_owner = NULL, finished_at = \(now), updated_at = \(now)
-                    WHERE id = \(id) AND state = 'running' AND lease_owner = \(worker) RETURNING id
-                    """)
-            case .failed(let reason):
-                updated = try await rows(connection, """
-                    UPDATE jobs SET state = 'failed', error = \(reason), lease_owner = NULL, finished_at = \(now), updated_at = \(now)
+                    UPDATE jobs SET state = \(state.rawValue), error = COALESCE(\(reason), error), lease_owner = NULL,
+                      finished_at = \(now), updated_at = \(now)
                     WHERE id = \(id) AND state = 'running' AND lease_owner = \(worker) RETURNING id
                     """)
             case .retry(let reason, let at):

@@ -76,7 +76,10 @@ extension SQLiteStore {
         }
     }
 
-    public func listenForJobs(queue: String, onJob: @escaping @Sendable () -> Void) async throws {}
+    /// SQLite announces nothing (one process: its API wakes its own worker): this only waits to be cancelled.
+    public func listenForJobs(queue: String, onJob: @escaping @Sendable () -> Void) async throws {
+        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+    }
 
     public func renewJobLease(id: UUID, worker: String, until: Date, progress: Int, total: Int?) async throws -> Bool {
         try await connection.transaction { db in
@@ -93,12 +96,11 @@ extension SQLiteStore {
         try await connection.transaction { db in
             let held = "id = ? AND state = 'running' AND lease_owner = ?"
             switch outcome {
-            case .succeeded:
-                try db.execute("UPDATE jobs SET state = 'succeeded', lease_owner = NULL, finished_at = ?, updated_at = ? WHERE \(held)",
-                               [.date(now), .date(now), .text(id.key), .text(worker)])
-            case .failed(let reason):
-                try db.execute("UPDATE jobs SET state = 'failed', error = ?, lease_owner = NULL, finished_at = ?, updated_at = ? WHERE \(held)",
-                               [.text(reason), .date(now), .date(now), .text(id.key), .text(worker)])
+            case .succeeded, .failed:
+                // A success keeps the reason an earlier attempt failed.
+                let (state, reason): (JobRecord.State, String?) = if case .failed(let reason) = outcome { (.failed, reason) } else { (.succeeded, nil) }
+                try db.execute("UPDATE jobs SET state = ?, error = COALESCE(?, error), lease_owner = NULL, finished_at = ?, updated_at = ? WHERE \(held)",
+                               [.text(state.rawValue), reason.map(SQLiteValue.text) ?? .null, .date(now), .date(now), .text(id.key), .text(worker)])
             case .retry(let reason, let at):
                 try db.execute("""
                     UPDATE jobs SET state = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END,

@@ -21,9 +21,11 @@ enum JPEGCodec {
         return (Int(width), Int(height), colorspace == Int32(TJCS_GRAY.rawValue))
     }
 
-    /// Decodes the whole file. With `fitting`, large images are decoded at the smallest DCT scale (1/2, 1/4,
-    /// 1/8, ...) that still has every pixel a letterbox of that size takes from the full image: far less work for
-    /// camera-sized frames, and no loss in what the model sees.
+    /// Decodes the whole file. With `fitting`, large images are decoded at the smallest DCT scale of 1/2, 1/4
+    /// or 1/8 that still has every pixel a letterbox of that size takes from the full image: less work for
+    /// camera-sized frames, and no loss in what the model sees. Only these scales: libjpeg-turbo decodes the
+    /// others (3/8, 5/8, ...) with plain C transforms, and a 1080p frame at 3/8 took as long as at full size
+    /// where 1/2 took a fifth less.
     static func decode(_ bytes: UnsafeRawBufferPointer, name: String, fitting: (width: Int, height: Int)?) throws -> Image {
         let (width, height, gray) = try header(bytes, name: name)
         guard let handle = tjInitDecompress() else { throw ImageError("\(name): cannot start the JPEG decoder") }
@@ -34,7 +36,7 @@ enum JPEGCodec {
             let needed = min(Double(fitting.width) / Double(width), Double(fitting.height) / Double(height))
             var count: Int32 = 0
             if needed < 1, let factors = tjGetScalingFactors(&count) {
-                for factor in UnsafeBufferPointer(start: factors, count: Int(count)) where factor.num < factor.denom {
+                for factor in UnsafeBufferPointer(start: factors, count: Int(count)) where factor.num == 1 && factor.denom > 1 {
                     guard Double(factor.num) / Double(factor.denom) >= needed else { continue }
                     let w = (width * Int(factor.num) + Int(factor.denom) - 1) / Int(factor.denom)
                     let h = (height * Int(factor.num) + Int(factor.denom) - 1) / Int(factor.denom)

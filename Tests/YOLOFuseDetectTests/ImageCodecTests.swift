@@ -29,10 +29,13 @@ import YOLOFuseVision
     }
 
     @Test func dctScalingKeepsWhatTheLetterboxTakes() throws {
-        // 1920x1080 into a 640x640 letterbox is scaled by 1/3: the 3/8-scale decode (720x405) loses nothing.
+        // 1920x1080 into a 640x640 letterbox is scaled by 1/3: the half-scale decode (960x540) loses nothing.
         let data = try ImageCodec.encodeJPEG(Support.pattern(width: 1920, height: 1080, format: .rgb))
         let scaled = try ImageCodec.decode(data, name: "x", fitting: (640, 640))
-        #expect(scaled.width == 720 && scaled.height == 405)
+        #expect(scaled.width == 960 && scaled.height == 540)
+        // A 4K frame goes to a quarter (960x540), still covering the letterbox's 640x360.
+        let large = try ImageCodec.encodeJPEG(Support.pattern(width: 3840, height: 2160, format: .rgb))
+        #expect(try ImageCodec.decode(large, name: "z", fitting: (640, 640)).width == 960)
         // A frame smaller than the model input is decoded whole.
         let small = try ImageCodec.encodeJPEG(Support.pattern(width: 320, height: 200, format: .rgb))
         #expect(try ImageCodec.decode(small, name: "y", fitting: (640, 640)).width == 320)

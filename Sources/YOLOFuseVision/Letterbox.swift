@@ -154,7 +154,7 @@ public struct Letterbox: Sendable, Equatable {
     }
 
     /// Writes the pad value around the image area only (the image rows are written by the caller).
-    private func fillPadding(_ planes: UnsafeMutablePointer<Float>, planes count: Int) {
+    func fillPadding(_ planes: UnsafeMutablePointer<Float>, planes count: Int) {
         let pad = Float(Self.padValue) / 255
         let planeSize = width * height
         let right = width - left - resizedWidth
@@ -180,64 +180,6 @@ public struct Letterbox: Sendable, Equatable {
             if index < 0 { index = 0; weight = 0 }
             if index >= source - 1 { index = source - 1; weight = 0 }
             return (index, weight)
-        }
-    }
-}
-
-extension Letterbox {
-    /// Renders an IR frame through its registration straight into this (RGB) letterbox: each model-input pixel
-    /// is mapped back to RGB pixels, then through the inverse registration to IR pixels, and sampled there.
-    /// One pass at model resolution instead of warping a full-size RGB-frame copy first.
-    public func render(_ ir: Image, registration: Registration, into planes: UnsafeMutablePointer<Float>, grayPlanes: Int = 3) {
-        let inverse = registration.inverse()!
-        let planeSize = width * height
-        let channels = ir.channels
-        let outputPlanes = ir.format == .gray ? grayPlanes : 3
-        fillPadding(planes, planes: outputPlanes)
-        let sx = Double(sourceWidth) / Double(resizedWidth), sy = Double(sourceHeight) / Double(resizedHeight)
-        let (irWidth, irHeight) = (ir.width, ir.height)
-        let maxX = Float(irWidth - 1), maxY = Float(irHeight - 1)
-        let columns = resizedWidth
-        // One interleaved row is sampled, then spread over the planes (a gray frame is sampled once, not per plane).
-        let row = UnsafeMutablePointer<Float>.allocate(capacity: columns * channels)
-        defer { row.deallocate() }
-        ir.pixels.withUnsafeBufferPointer { src in
-            let pixels = src.baseAddress!
-            for v in 0..<resizedHeight {
-                let y = (Double(v) + 0.5) * sy - 0.5
-                // Along a row the numerators and the denominator change linearly with u: step them.
-                let x0 = 0.5 * sx - 0.5
-                var nx = inverse[0] * x0 + inverse[1] * y + inverse[2], ny = inverse[3] * x0 + inverse[4] * y + inverse[5]
-                var nw = inverse[6] * x0 + inverse[7] * y + inverse[8]
-                let dx = inverse[0] * sx, dy = inverse[3] * sx, dw = inverse[6] * sx
-                for u in 0..<columns {
-                    let irX = Float(nx / nw), irY = Float(ny / nw)
-                    nx += dx; ny += dy; nw += dw
-                    let out = row + u * channels
-                    // Outside the IR camera's view reads as cold (0), as a full-frame warp would leave it.
-                    guard irX >= 0, irY >= 0, irX <= maxX, irY <= maxY else {
-                        for c in 0..<channels { out[c] = 0 }
-                        continue
-                    }
-                    let x0 = Int(irX), y0 = Int(irY)
-                    let right = (x0 + 1 < irWidth ? 1 : 0) * channels, down = (y0 + 1 < irHeight ? irWidth : 0) * channels
-                    let ax = irX - Float(x0), ay = irY - Float(y0)
-                    let p = pixels + (y0 * irWidth + x0) * channels
-                    for c in 0..<channels {
-                        let p00 = Float(p[c]), p01 = Float(p[c + right]), p10 = Float(p[c + down]), p11 = Float(p[c + down + right])
-                        out[c] = roundedLevel((p00 + (p01 - p00) * ax) * (1 - ay) + (p10 + (p11 - p10) * ax) * ay)
-                    }
-                }
-                let outRow = (top + v) * width + left
-                if channels == 1 {
-                    for plane in 0..<outputPlanes { (planes + plane * planeSize + outRow).update(from: row, count: columns) }
-                } else {
-                    for plane in 0..<3 {
-                        let out = planes + plane * planeSize + outRow
-                        for x in 0..<columns { out[x] = row[x * 3 + plane] }
-                    }
-                }
-            }
         }
     }
 }

@@ -144,6 +144,22 @@ import YOLOFuseVision
         #expect(Set(fast).count > 20)
     }
 
+    @Test(arguments: [(Image.Format.gray, [3.0, 0, -40, 0, 2.109375, 25, 0, 0, 1]), (.rgb, [2.5, 0, 30, 0, 2.5, -10, 0, 0, 1])])
+    func axisAlignedRegistrationSamplesExactlyAsPlainSampling(format: Image.Format, affine: [Double]) throws {
+        // Scale and offset only: the separable path takes the same samples with the same arithmetic, bit for bit,
+        // with the IR view ending inside the frame (left, right, top) so cold samples are covered too.
+        let ir = Support.pattern(width: 96, height: 80, format: format, blocks: true)
+        let registration = try Registration(homography: affine)
+        let box = Letterbox(sourceWidth: 320, sourceHeight: 180, targetWidth: 128, targetHeight: 128)
+        var fast = [Float](repeating: -1, count: 3 * 128 * 128)
+        fast.withUnsafeMutableBufferPointer { box.render(ir, registration: registration, into: $0.baseAddress!) }
+        let plain = Self.plainRegisteredRender(ir, box: box, inverse: registration.inverse()!)
+        #expect(fast == plain)
+        let imageRow = Array(fast[(box.top + box.resizedHeight / 2) * 128 + box.left..<(box.top + box.resizedHeight / 2) * 128 + box.left + box.resizedWidth])
+        #expect(imageRow.first == 0 || imageRow.last == 0)
+        #expect(Set(fast).count > 20)
+    }
+
     /// Each output sample computed on its own: map to RGB, then to IR, sample bilinearly.
     static func plainRegisteredRender(_ ir: Image, box: Letterbox, inverse h: [Double]) -> [Float] {
         let plane = box.width * box.height

@@ -60,10 +60,12 @@ public final class Detector: Sendable {
 
     /// Detects on a batch in one model run, each input with its own options (what the dynamic batcher runs:
     /// requests from different callers with their own thresholds and registrations).
-    public func detect(_ inputs: [DetectionInput], eachWith optionList: [DetectionOptions]) async throws -> [DetectionResult] {
+    /// - Parameter threads: cores for the model run (see `Session.run`).
+    public func detect(_ inputs: [DetectionInput], eachWith optionList: [DetectionOptions], threads: Int? = nil) async throws -> [DetectionResult] {
         guard !inputs.isEmpty else { return [] }
         precondition(optionList.count == inputs.count, "one options value per input")
         for options in optionList { try options.validate(classCount: manifest.classCount) }
+        if inputs.count > 1 && runsImagePerCore { return try await detectImageByImage(inputs, eachWith: optionList) }
         let start = ContinuousClock.now
         var prepared = try preprocess(inputs, optionList: optionList)
         // Each image is letterboxed by its own single-core job (RGB and IR of a pair on two cores at once).
@@ -74,7 +76,7 @@ public final class Detector: Sendable {
         prepared.milliseconds = (ContinuousClock.now - start).milliseconds
         let ready = prepared
         let inferenceStart = ContinuousClock.now
-        let outputs = try await session.run(ready.feeds)
+        let outputs = try await session.run(ready.feeds, threads: threads)
         let inferenceMs = (ContinuousClock.now - inferenceStart).milliseconds
         guard let output = outputs[session.outputs[0].name], output.shape.rank == 3,
               output.shape.dims[0] == inputs.count, output.shape.dims[1] == 4 + manifest.classCount else {
@@ -94,6 +96,29 @@ public final class Detector: Sendable {
                                                       inferenceMs: inferenceMs / Double(inputs.count), postprocessMs: postprocessMs)
             }
             return results
+        }
+    }
+
+    /// Whether the model's inputs are large enough to run fastest one image per core (see `Session`).
+    public var runsImagePerCore: Bool {
+        session.runsImagePerCore(height: manifest.inputHeight, width: manifest.inputWidth)
+    }
+
+    /// The cores the engine runs on.
+    public var cores: Int { executor.cores }
+
+    /// A batch of large inputs, each image on its own: its own input tensor (a batch-sized one, 80 MB for eight
+    /// at 640, would be mapped and faulted in afresh for every batch), its own single-core run, and its results
+    /// as soon as that run ends. The engine would split the batch into such runs anyway.
+    private func detectImageByImage(_ inputs: [DetectionInput], eachWith optionList: [DetectionOptions]) async throws -> [DetectionResult] {
+        _ = try pairedFrames(inputs, optionList: optionList)  // a bad pair fails the batch, naming the pair, before any run
+        return try await withThrowingTaskGroup(of: (Int, DetectionResult).self) { group in
+            for index in inputs.indices {
+                group.addTask { (index, try await self.detect([inputs[index]], eachWith: [optionList[index]], threads: 1)[0]) }
+            }
+            var results = [DetectionResult?](repeating: nil, count: inputs.count)
+            for try await (index, result) in group { results[index] = result }
+            return results.map { $0! }
         }
     }
 
@@ -123,10 +148,10 @@ public final class Detector: Sendable {
         var milliseconds: Double = 0
     }
 
-    /// Checks and pairs the inputs and lays out the model's input tensors; the pixel work is returned as jobs.
-    func preprocess(_ inputs: [DetectionInput], optionList: [DetectionOptions]) throws -> Prepared {
-        // Pair and check every input first: the frame boxes are measured on the RGB frame.
-        let frames: [(rgb: Image?, ir: Image?)] = try inputs.enumerated().map { index, input in
+    /// Every input checked against the model's modality (and the pair's aspect ratios) before any work starts;
+    /// the frame boxes are measured on the RGB frame.
+    func pairedFrames(_ inputs: [DetectionInput], optionList: [DetectionOptions]) throws -> [(rgb: Image?, ir: Image?)] {
+        try inputs.enumerated().map { index, input in
             let label = inputs.count > 1 ? "pair \(index): " : ""
             switch manifest.modality {
             case .rgbIR:
@@ -150,6 +175,11 @@ public final class Detector: Sendable {
                 return (nil, ir)
             }
         }
+    }
+
+    /// Checks and pairs the inputs and lays out the model's input tensors; the pixel work is returned as jobs.
+    func preprocess(_ inputs: [DetectionInput], optionList: [DetectionOptions]) throws -> Prepared {
+        let frames = try pairedFrames(inputs, optionList: optionList)
         let sizes = frames.map { frame in frame.rgb.map { ($0.width, $0.height) } ?? (frame.ir!.width, frame.ir!.height) }
         let (width, height) = inputSize(for: sizes)
         let plane = width * height

@@ -80,9 +80,9 @@ extension Detector {
 
     /// Decodes and detects; boxes are reported in each file's full-resolution, upright pixels.
     public func detect(_ pairs: [EncodedPair], options: DetectionOptions = DetectionOptions(),
-                       limits: ImageCodec.Limits = ImageCodec.Limits()) async throws -> [DetectionResult] {
+                       limits: ImageCodec.Limits = ImageCodec.Limits(), threads: Int? = nil) async throws -> [DetectionResult] {
         let decoded = try await decode(pairs, limits: limits)
-        let results = try await detect(decoded.map(\.input), eachWith: try decoded.map { try self.options(options, for: $0) })
+        let results = try await detect(decoded.map(\.input), eachWith: try decoded.map { try self.options(options, for: $0) }, threads: threads)
         return zip(results, decoded).map { finish($0, for: $1) }
     }
 }

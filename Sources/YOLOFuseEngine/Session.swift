@@ -79,7 +79,9 @@ public final class Session: Sendable {
     }
 
     /// Runs the model on engine threads; the calling task is suspended, never blocked.
-    public func run(_ feeds: [String: Tensor]) async throws -> [String: Tensor] {
+    /// - Parameter threads: cores for a run that is not split per image (all by default). One lets a caller keep
+    ///   several single-image runs in flight, one per core, with its own decoding between them.
+    public func run(_ feeds: [String: Tensor], threads: Int? = nil) async throws -> [String: Tensor] {
         let shapes = try validate(feeds)
         let batch = shapes.values.first?.dims.first ?? 1
         if splitBatches && batch > 1 && shapes.values.allSatisfy({ $0.dims.first == batch }) && Self.worthSplitting(shapes) {
@@ -89,7 +91,13 @@ public final class Session: Sendable {
         if batchesDivide && chunks.count > 1 && shapes.values.allSatisfy({ $0.dims.first == batch }) {
             return try await runInChunks(feeds, batch: batch, chunks: chunks)
         }
-        return try await executor.run { [self] in try plan(for: shapes).run(feeds) }
+        return try await executor.run(threads: threads) { [self] in try plan(for: shapes).run(feeds) }
+    }
+
+    /// Whether inputs of this size run fastest one image per core (what a split batch does), rather than each
+    /// image over all cores.
+    public func runsImagePerCore(height: Int, width: Int) -> Bool {
+        splitBatches && Self.worthSplitting(["image": Shape([1, 3, height, width])])
     }
 
     /// A batch as runs of power-of-two sizes, largest first (7 = 4 + 2 + 1): a model serving every batch size

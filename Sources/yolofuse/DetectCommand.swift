@@ -138,15 +138,19 @@ struct DetectCommand: AsyncParsableCommand {
     private func runFolder(_ root: URL, detector: any PairDetector, options: DetectionOptions) async throws {
         let dataset = try PairedDataset(root: root)
         if let saveLabels { try FileManager.default.createDirectory(atPath: saveLabels, withIntermediateDirectories: true) }
-        let needsIR = detector.needsIR
+        let needsRGB = detector.needsRGB, needsIR = detector.needsIR
+        let chunks = Swift.stride(from: 0, to: dataset.pairs.count, by: batch).map { Array(dataset.pairs[$0..<min($0 + batch, dataset.pairs.count)]) }
+        let schedule = PairSchedule(detector: detector, batch: batch)
         var progress = ProgressBar(total: dataset.pairs.count, quiet: json)
-        for chunk in Swift.stride(from: 0, to: dataset.pairs.count, by: batch).map({ Array(dataset.pairs[$0..<min($0 + batch, dataset.pairs.count)]) }) {
+        let started = ContinuousClock.now
+        try await InOrderPipeline.run(chunks, inFlight: schedule.inFlight, work: { chunk in
             let encoded = try chunk.map { pair -> EncodedPair in
                 guard !needsIR || pair.ir != nil else { throw ValidationError("\(pair.name): no IR image in imagesIR/") }
-                return EncodedPair(rgb: detector.needsRGB ? try Data(contentsOf: pair.rgb) : nil, ir: needsIR ? try Data(contentsOf: pair.ir!) : nil,
+                return EncodedPair(rgb: needsRGB ? try Data(contentsOf: pair.rgb) : nil, ir: needsIR ? try Data(contentsOf: pair.ir!) : nil,
                                    rgbName: pair.rgb.path, irName: pair.ir?.path ?? "ir")
             }
-            let results = try await detectEncoded(detector, encoded, options: options)
+            return try await detectEncoded(detector, encoded, options: options, threads: schedule.threads)
+        }, consume: { chunk, results in
             for (pair, result) in zip(chunk, results) {
                 if json { print(try ResultJSON.encode(result, model: flags.model ?? "default", name: pair.name)) }
                 if let saveLabels {
@@ -155,14 +159,17 @@ struct DetectCommand: AsyncParsableCommand {
                 }
             }
             progress.advance(by: chunk.count)
-        }
+        })
         progress.finish()
+        let seconds = (ContinuousClock.now - started).seconds
+        FileHandle.standardError.write(Data(String(format: "%d pairs in %.2f s (%.1f pairs/s)\n", dataset.pairs.count, seconds,
+                                                   Double(dataset.pairs.count) / max(seconds, 1e-9)).utf8))
     }
 }
 
 /// Detects on encoded pairs: a single model decodes at the scale it needs; decision-level fusion decodes fully.
-func detectEncoded(_ detector: any PairDetector, _ pairs: [EncodedPair], options: DetectionOptions) async throws -> [DetectionResult] {
-    if let single = detector as? Detector { return try await single.detect(pairs, options: options) }
+func detectEncoded(_ detector: any PairDetector, _ pairs: [EncodedPair], options: DetectionOptions, threads: Int? = nil) async throws -> [DetectionResult] {
+    if let single = detector as? Detector { return try await single.detect(pairs, options: options, threads: threads) }
     let start = ContinuousClock.now
     let inputs = try pairs.map { pair in
         DetectionInput(rgb: try pair.rgb.map { try ImageCodec.decode($0, name: pair.rgbName) },

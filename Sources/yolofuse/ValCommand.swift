@@ -20,23 +20,29 @@ struct ValCommand: AsyncParsableCommand {
         guard !dataset.pairs.isEmpty else { throw ValidationError("\(data)/images has no images") }
         var metric = MeanAveragePrecision()
         var progress = ProgressBar(total: dataset.pairs.count, quiet: json)
-        for start in stride(from: 0, to: dataset.pairs.count, by: max(1, batch)) {
-            let chunk = dataset.pairs[start..<min(start + max(1, batch), dataset.pairs.count)]
+        let needsRGB = detector.needsRGB, needsIR = detector.needsIR
+        let chunks = stride(from: 0, to: dataset.pairs.count, by: max(1, batch)).map {
+            Array(dataset.pairs[$0..<min($0 + max(1, batch), dataset.pairs.count)])
+        }
+        // The next chunk is read and decoded while the current one runs.
+        try await InOrderPipeline.run(chunks, inFlight: 2, work: { chunk in
             var inputs: [DetectionInput] = []
-            var sizes: [(Int, Int)] = []
+            var sizes: [(width: Int, height: Int)] = []
             for pair in chunk {
                 let rgb = try ImageCodec.read(pair.rgb)
-                let ir = detector.needsIR ? try ImageCodec.read(pair.ir ?? { throw ValidationError("\(pair.name): no IR image") }()) : nil
-                inputs.append(DetectionInput(rgb: detector.needsRGB ? rgb : nil, ir: ir))
+                let ir = needsIR ? try ImageCodec.read(pair.ir ?? { throw ValidationError("\(pair.name): no IR image") }()) : nil
+                inputs.append(DetectionInput(rgb: needsRGB ? rgb : nil, ir: ir))
                 sizes.append((rgb.width, rgb.height))
             }
             let results = try await detector.detect(inputs, options: options)
-            for (index, pair) in chunk.enumerated() {
-                let truth = try pair.labels.map { try PairedDataset.readLabels($0, width: sizes[index].0, height: sizes[index].1) } ?? []
-                metric.add(truth: truth, predictions: results[index].detections)
+            return zip(results, sizes).map { EvaluatedPair(detections: $0.detections, width: $1.width, height: $1.height) }
+        }, consume: { chunk, evaluated in
+            for (pair, result) in zip(chunk, evaluated) {
+                let truth = try pair.labels.map { try PairedDataset.readLabels($0, width: result.width, height: result.height) } ?? []
+                metric.add(truth: truth, predictions: result.detections)
             }
             progress.advance(by: chunk.count)
-        }
+        })
         progress.finish()
         let summary = metric.summary()
         if json {
@@ -55,4 +61,11 @@ struct ValCommand: AsyncParsableCommand {
             print(String(format: "%-12@ %7d %9d %7.3f %7.3f %7.3f %9.3f", name, summary.images, c.instances, c.precision, c.recall, c.map50, c.map50to95))
         }
     }
+}
+
+/// A pair's detections with the size of its RGB image, which its label file is relative to.
+private struct EvaluatedPair: Sendable {
+    var detections: [Detection]
+    var width: Int
+    var height: Int
 }

@@ -24,6 +24,30 @@ import YOLOFuseDetect
         #expect(done == .none)
     }
 
+    @Test func batchesOverlapUpToTheConcurrencyLimit() {
+        var m = Machine(configuration: .init(maxBatchSize: 1, maxQueueDelay: .milliseconds(5), maxQueueLength: 10, maxConcurrentBatches: 2))
+        #expect(m.submit(1, now: at(0)) == .run([1]))
+        #expect(m.submit(2, now: at(0)) == .run([2]))  // a second batch starts beside the first
+        #expect(m.runningBatches == 2)
+        #expect(m.submit(3, now: at(1)) == .wait(wakeAt: nil))  // both slots taken: it waits, with no timer
+        #expect(m.deadlinePassed(at: at(9)) == .none)
+        #expect(m.batchFinished(at: at(10)) == .run([3]))  // a slot frees: the waiting request takes it
+        #expect(m.runningBatches == 2)
+        #expect(m.batchFinished(at: at(11)) == .none)
+        #expect(m.batchFinished(at: at(12)) == .none)
+        #expect(!m.isRunning)
+    }
+
+    @Test func aFreeSlotArmsATimerForTheNextBatch() {
+        var m = Machine(configuration: .init(maxBatchSize: 4, maxQueueDelay: .milliseconds(5), maxQueueLength: 10, maxConcurrentBatches: 2))
+        #expect(m.submit(1, now: at(0)) == .wait(wakeAt: at(5)))
+        #expect(m.deadlinePassed(at: at(5)) == .run([1]))
+        // One batch runs and one slot is free: the next request waits for company only until its own deadline.
+        #expect(m.submit(2, now: at(6)) == .wait(wakeAt: at(11)))
+        #expect(m.deadlinePassed(at: at(11)) == .run([2]))
+        #expect(m.runningBatches == 2)
+    }
+
     @Test func aFullBatchRunsAtOnce() {
         var m = machine(batch: 3)
         _ = m.submit(1, now: at(0))

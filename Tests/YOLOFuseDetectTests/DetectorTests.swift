@@ -43,16 +43,25 @@ struct DetectorTests {
         #expect(ours.timings.inferenceMs > 0 && ours.timings.preprocessMs > 0)
     }
 
-    @Test func batchesGiveWhatSinglePairsGive() async throws {
-        let detector = try await Detector.load(Support.fixture("models/mid_t_op18_dyn.onnx"), engine: Support.engine)
+    /// At the model's own small size a batch is one model run; at 512 each image runs on its own core.
+    @Test(arguments: [nil, 512])
+    func batchesGiveWhatSinglePairsGive(imageSize: Int?) async throws {
+        let detector = try await Detector.load(Support.fixture("models/mid_t_op18_dyn.onnx"), engine: Support.engine, imageSize: imageSize)
+        #expect(detector.runsImagePerCore == (imageSize != nil))
         let rgb = try ImageCodec.read(rgbPath), ir = try ImageCodec.read(irPath)
         let flipped = Image(width: rgb.width, height: rgb.height, format: .rgb, pixels: Array(rgb.pixels.reversed()))
-        let pairs = [DetectionInput(rgb: rgb, ir: ir), DetectionInput(rgb: flipped, ir: ir)]
+        let pairs = [DetectionInput(rgb: rgb, ir: ir), DetectionInput(rgb: flipped, ir: ir), DetectionInput(rgb: rgb, ir: ir)]
         let together = try await detector.detect(pairs)
         let first = try await detector.detect(pairs[0]), second = try await detector.detect(pairs[1])
+        #expect(together.count == 3)
         #expect(together[0].detections == first.detections)
         #expect(together[1].detections == second.detections)
+        #expect(together[2].detections == first.detections)
         #expect(first.detections != second.detections)
+        // A bad pair fails the whole batch, named by its place.
+        await #expect { _ = try await detector.detect([pairs[0], DetectionInput(rgb: rgb, ir: nil)]) } throws: {
+            "\($0)".contains("pair 1") && ($0 as? DetectionError)?.field == "ir"
+        }
     }
 
     @Test func wrongModalityAndOptionsAreNamed() async throws {

@@ -4,9 +4,13 @@ import YOLOFuseDetect
 import YOLOFuseVision
 
 @Suite struct DynamicBatcherTests {
-    @Test func concurrentRequestsGetTheirOwnResults() async throws {
-        let detector = try await Detector.load(Support.fixture("models/mid_t_op18_dyn.onnx"), engine: Support.engine)
+    /// At the model's own size batches run one at a time; at 512, where images run one per core, up to one
+    /// batch per core runs at once (and lone requests take every core).
+    @Test(arguments: [nil, 512])
+    func concurrentRequestsGetTheirOwnResults(imageSize: Int?) async throws {
+        let detector = try await Detector.load(Support.fixture("models/mid_t_op18_dyn.onnx"), engine: Support.engine, imageSize: imageSize)
         let batcher = DynamicBatcher(detector: detector, configuration: .init(maxBatchSize: 4, maxQueueDelay: .milliseconds(20), maxQueueLength: 16))
+        #expect(batcher.configuration.maxConcurrentBatches == (imageSize == nil ? 1 : Support.engine.executor.cores))
         let rgb = try ImageCodec.read(Support.fixture("pairs/scene_rgb.jpg")), ir = try ImageCodec.read(Support.fixture("pairs/scene_ir.jpg"))
         // Six different requests: flipped images and their own thresholds.
         let inputs = (0..<6).map { index in

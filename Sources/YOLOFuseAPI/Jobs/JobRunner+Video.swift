@@ -5,8 +5,8 @@ import YOLOFuseStore
 import YOLOFuseVideo
 import YOLOFuseVision
 
-/// A video job: every frame pair (at the stride) through the model, the next pair decoded while the current one
-/// is detected; one `VideoFrameResult` line per pair, and the annotated video when asked.
+/// A video job: every frame pair (at the stride) through the model, the next pairs decoded while the current ones
+/// are detected (see `PairSchedule`); one `VideoFrameResult` line per pair, and the annotated video when asked.
 extension JobRunner {
     func processVideo(_ job: JobRecord, options: Components.Schemas.JobOptions, worker: String) async throws -> Outcome {
         let blobs = models.blobs, executor = models.registry.loader.engine.executor
@@ -25,19 +25,20 @@ extension JobRunner {
             let lines = try LineWriter(partial: blobs.url(JobFiles.resultKey(prefix) + ".partial"))
             var done = 0, inferenceMilliseconds = 0.0
             var renewed = ContinuousClock.now
-            var pending = try await executor.run(threads: 1) { try source.next() }
-            while let pair = pending {
+            let schedule = PairSchedule(detector: detector)
+            try await InOrderPipeline.run(inFlight: schedule.inFlight, next: {
                 try Task.checkCancellation()
-                async let following = executor.run(threads: 1) { try source.next() }
-                let result = try await detector.detect([DetectionInput(rgb: pair.rgb, ir: pair.ir)], options: detectionOptions)[0]
+                return try await executor.run(threads: 1) { try source.next() }
+            }, work: { pair in
+                try await detector.detect([DetectionInput(rgb: pair.rgb, ir: pair.ir)], options: detectionOptions, threads: schedule.threads)[0]
+            }, consume: { pair, result in
                 try lines.write(VideoJob.FrameLine(frame: pair.index, time: pair.time, skew: pair.skew,
                                                    result: APIService.payload(result, model: model.label)))
                 if let annotated { try await executor.run(threads: 1) { try annotated.write(pair, result.detections) } }
                 done += 1
                 inferenceMilliseconds += result.timings.inferenceMs
                 renewed = try await renewIfDue(job, worker: worker, since: renewed, progress: done, total: source.expected)
-                pending = try await following
-            }
+            })
             try lines.close()
             try await renew(job, worker: worker, progress: done, total: done)
             if let annotated {

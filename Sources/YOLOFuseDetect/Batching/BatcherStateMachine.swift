@@ -1,16 +1,22 @@
 /// The dynamic batcher's decisions, with no I/O, clocks or tasks: the owner feeds it events and carries out the
 /// actions it returns. Requests wait at most `maxQueueDelay` for company, a batch holds at most `maxBatchSize`,
-/// the queue holds at most `maxQueueLength` (further requests are refused at once), and one batch runs at a time.
+/// the queue holds at most `maxQueueLength` (further requests are refused at once), and at most
+/// `maxConcurrentBatches` batches run at a time.
 public struct BatcherStateMachine<ID: Hashable & Sendable>: Sendable {
     public struct Configuration: Sendable, Equatable {
         public var maxBatchSize: Int
         public var maxQueueDelay: Duration
         public var maxQueueLength: Int
+        /// One for models whose every run uses all cores; more where runs take a core each, so a batch can start
+        /// while another finishes.
+        public var maxConcurrentBatches: Int
 
-        public init(maxBatchSize: Int = 8, maxQueueDelay: Duration = .milliseconds(5), maxQueueLength: Int = 64) {
+        public init(maxBatchSize: Int = 8, maxQueueDelay: Duration = .milliseconds(5), maxQueueLength: Int = 64,
+                    maxConcurrentBatches: Int = 1) {
             self.maxBatchSize = max(1, min(maxBatchSize, 32))
             self.maxQueueDelay = maxQueueDelay
             self.maxQueueLength = max(1, maxQueueLength)
+            self.maxConcurrentBatches = max(1, maxConcurrentBatches)
         }
     }
 
@@ -31,19 +37,21 @@ public struct BatcherStateMachine<ID: Hashable & Sendable>: Sendable {
 
     public let configuration: Configuration
     private var queue: [(id: ID, deadline: ContinuousClock.Instant)] = []
-    private var running = false
+    private var running = 0
     private var timerArmed = false
 
     public init(configuration: Configuration = Configuration()) { self.configuration = configuration }
 
     public var queued: Int { queue.count }
-    public var isRunning: Bool { running }
+    public var isRunning: Bool { running > 0 }
+    public var runningBatches: Int { running }
+    private var canStart: Bool { running < configuration.maxConcurrentBatches }
 
     public mutating func submit(_ id: ID, now: ContinuousClock.Instant) -> SubmitAction {
         guard queue.count < configuration.maxQueueLength else { return .reject }
         queue.append((id, now + configuration.maxQueueDelay))
-        if !running && queue.count >= configuration.maxBatchSize { return .run(takeBatch()) }
-        if !running && !timerArmed {
+        if canStart && queue.count >= configuration.maxBatchSize { return .run(takeBatch()) }
+        if canStart && !timerArmed {
             timerArmed = true
             return .wait(wakeAt: queue[0].deadline)
         }
@@ -56,9 +64,9 @@ public struct BatcherStateMachine<ID: Hashable & Sendable>: Sendable {
         return next(now: now)
     }
 
-    /// The running batch finished (successfully or not).
+    /// A running batch finished (successfully or not).
     public mutating func batchFinished(at now: ContinuousClock.Instant) -> NextAction {
-        running = false
+        running -= 1
         return next(now: now)
     }
 
@@ -71,7 +79,7 @@ public struct BatcherStateMachine<ID: Hashable & Sendable>: Sendable {
     }
 
     private mutating func next(now: ContinuousClock.Instant) -> NextAction {
-        guard !running, let oldest = queue.first else { return .none }
+        guard canStart, let oldest = queue.first else { return .none }
         if queue.count >= configuration.maxBatchSize || oldest.deadline <= now { return .run(takeBatch()) }
         if timerArmed { return .none }
         timerArmed = true
@@ -82,7 +90,7 @@ public struct BatcherStateMachine<ID: Hashable & Sendable>: Sendable {
         let count = min(configuration.maxBatchSize, queue.count)
         let batch = queue.prefix(count).map(\.id)
         queue.removeFirst(count)
-        running = true
+        running += 1
         return batch
     }
 }

@@ -48,6 +48,10 @@ public final class DynamicBatcher: Sendable {
                 onBatch: @escaping @Sendable (Int, Duration) -> Void = { _, _ in },
                 onQueueChange: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.detector = detector
+        // Images that run one per core: a batch may start while another runs, up to one per core. Otherwise every
+        // run takes all cores and batches go one at a time.
+        var configuration = configuration
+        configuration.maxConcurrentBatches = detector.runsImagePerCore ? detector.cores : 1
         self.configuration = configuration
         self.onBatch = onBatch
         self.onQueueChange = onQueueChange
@@ -85,10 +89,13 @@ public final class DynamicBatcher: Sendable {
                     if request.isAbandoned() { request.continuation.resume(throwing: Abandoned()) } else { items.append(request) }
                 }
                 guard !items.isEmpty else { sink.yield(.finished); return }
+                // A lone request takes every core (the lowest latency); under load each run takes one.
+                let shared = configuration.maxConcurrentBatches > 1 && (machine.runningBatches > 1 || machine.queued > 0)
+                let threads: Int? = shared ? 1 : nil
                 group.addTask { [detector, sink, onBatch] in
                     do {
                         let started = ContinuousClock.now
-                        let results = try await detector.detect(items.map(\.input), eachWith: items.map(\.options))
+                        let results = try await detector.detect(items.map(\.input), eachWith: items.map(\.options), threads: threads)
                         onBatch(items.count, ContinuousClock.now - started)
                         for (item, result) in zip(items, results) { item.continuation.resume(returning: result) }
                     } catch {

@@ -66,6 +66,18 @@ public final class Detector: Sendable {
         precondition(optionList.count == inputs.count, "one options value per input")
         for options in optionList { try options.validate(classCount: manifest.classCount) }
         if inputs.count > 1 && runsImagePerCore { return try await detectImageByImage(inputs, eachWith: optionList) }
+        if threads == 1 {
+            // One core throughout: letterbox, model run and head decoding as one job, with no hand-offs between them.
+            return try await executor.run(threads: 1) { [self] in
+                let start = ContinuousClock.now
+                var prepared = try preprocess(inputs, optionList: optionList)
+                for job in prepared.renderJobs { job() }
+                prepared.milliseconds = (ContinuousClock.now - start).milliseconds
+                let inferenceStart = ContinuousClock.now
+                let outputs = try session.runInCurrentJob(prepared.feeds)
+                return try postprocess(outputs, prepared, optionList: optionList, inferenceMs: (ContinuousClock.now - inferenceStart).milliseconds)
+            }
+        }
         let start = ContinuousClock.now
         var prepared = try preprocess(inputs, optionList: optionList)
         // Each image is letterboxed by its own single-core job (RGB and IR of a pair on two cores at once).
@@ -78,25 +90,30 @@ public final class Detector: Sendable {
         let inferenceStart = ContinuousClock.now
         let outputs = try await session.run(ready.feeds, threads: threads)
         let inferenceMs = (ContinuousClock.now - inferenceStart).milliseconds
+        return try await executor.run(threads: 1) { [self] in try postprocess(outputs, ready, optionList: optionList, inferenceMs: inferenceMs) }
+    }
+
+    /// The head decoded per image (confidence, classes, NMS, boxes back through the letterbox), with the stage times.
+    private func postprocess(_ outputs: [String: Tensor], _ prepared: Prepared, optionList: [DetectionOptions],
+                             inferenceMs: Double) throws -> [DetectionResult] {
+        let count = prepared.letterboxes.count
         guard let output = outputs[session.outputs[0].name], output.shape.rank == 3,
-              output.shape.dims[0] == inputs.count, output.shape.dims[1] == 4 + manifest.classCount else {
+              output.shape.dims[0] == count, output.shape.dims[1] == 4 + manifest.classCount else {
             throw DetectionError("the model's output is not [N, 4 + \(manifest.classCount), anchors]")
         }
-        return try await executor.run(threads: 1) { [self] in
-            let start = ContinuousClock.now
-            var results = ready.letterboxes.enumerated().map { index, letterbox in
-                DetectionResult(imageWidth: letterbox.sourceWidth, imageHeight: letterbox.sourceHeight,
-                                detections: DetectionHead.decode(output, image: index, letterbox: letterbox, classNames: manifest.classNames, options: optionList[index]),
-                                timings: StageTimings())
-            }
-            // Batch-wide stages are shared out per image.
-            let postprocessMs = (ContinuousClock.now - start).milliseconds / Double(inputs.count)
-            for index in results.indices {
-                results[index].timings = StageTimings(preprocessMs: ready.milliseconds / Double(inputs.count),
-                                                      inferenceMs: inferenceMs / Double(inputs.count), postprocessMs: postprocessMs)
-            }
-            return results
+        let start = ContinuousClock.now
+        var results = prepared.letterboxes.enumerated().map { index, letterbox in
+            DetectionResult(imageWidth: letterbox.sourceWidth, imageHeight: letterbox.sourceHeight,
+                            detections: DetectionHead.decode(output, image: index, letterbox: letterbox, classNames: manifest.classNames, options: optionList[index]),
+                            timings: StageTimings())
         }
+        // Batch-wide stages are shared out per image.
+        let postprocessMs = (ContinuousClock.now - start).milliseconds / Double(count)
+        for index in results.indices {
+            results[index].timings = StageTimings(preprocessMs: prepared.milliseconds / Double(count),
+                                                  inferenceMs: inferenceMs / Double(count), postprocessMs: postprocessMs)
+        }
+        return results
     }
 
     /// Whether the model's inputs are large enough to run fastest one image per core (see `Session`).

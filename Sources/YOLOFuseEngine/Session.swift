@@ -94,6 +94,12 @@ public final class Session: Sendable {
         return try await executor.run(threads: threads) { [self] in try plan(for: shapes).run(feeds) }
     }
 
+    /// Runs the model on the calling thread, which must be running a job of the engine's executor (the run uses
+    /// the cores that job holds): for callers that do several steps in one job, with no hand-offs between them.
+    public func runInCurrentJob(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
+        try plan(for: try validate(feeds)).run(feeds)
+    }
+
     /// Whether inputs of this size run fastest one image per core (what a split batch does), rather than each
     /// image over all cores.
     public func runsImagePerCore(height: Int, width: Int) -> Bool {

@@ -23,6 +23,25 @@ struct ComputeExecutorTests {
         executor.shutdown()
     }
 
+    /// Idle means nothing running and nothing waiting.
+    @Test func idleWhenNothingRunsOrWaits() async throws {
+        let executor = ComputeExecutor(cores: 2)
+        #expect(executor.isIdle)
+        let started = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        async let running = executor.run(threads: 1) { () -> Bool in
+            started.signal()
+            return release.wait(timeout: .now() + 60) == .success
+        }
+        while started.wait(timeout: .now()) != .success { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(!executor.isIdle)  // one job holds a core until the test lets it go
+        release.signal()
+        #expect(try await running)
+        // The worker returns the core just after the job's result is handed over.
+        for _ in 0..<500 where !executor.isIdle { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(executor.isIdle)
+        executor.shutdown()
+    }
+
     /// Single-core jobs run side by side: each waits for the other to start, which only ends if both run at once.
     @Test func singleCoreJobsRunSideBySide() async throws {
         let executor = ComputeExecutor(cores: 2)

@@ -1,4 +1,5 @@
 public import Foundation
+import YOLOFuseEngine
 
 /// Groups concurrent detection requests for one model into batches (Triton's dynamic batcher: max batch size,
 /// max queue delay, bounded queue). Decisions come from `BatcherStateMachine`; this type only carries them out.
@@ -89,8 +90,10 @@ public final class DynamicBatcher: Sendable {
                     if request.isAbandoned() { request.continuation.resume(throwing: Abandoned()) } else { items.append(request) }
                 }
                 guard !items.isEmpty else { sink.yield(.finished); return }
-                // A lone request takes every core (the lowest latency); under load each run takes one.
-                let shared = configuration.maxConcurrentBatches > 1 && (machine.runningBatches > 1 || machine.queued > 0)
+                // A lone request takes every core (the lowest latency); under load each run takes one, so that no
+                // core waits for the other to free up.
+                let shared = configuration.maxConcurrentBatches > 1
+                    && (machine.runningBatches > 1 || machine.queued > 0 || !detector.executor.isIdle)
                 let threads: Int? = shared ? 1 : nil
                 group.addTask { [detector, sink, onBatch] in
                     do {

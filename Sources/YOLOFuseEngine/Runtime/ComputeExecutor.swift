@@ -40,6 +40,9 @@ public final class ComputeExecutor: Sendable {
         }
     }
 
+    /// Whether no job is running or waiting (a moment's snapshot: a caller choosing how many cores to ask for).
+    public var isIdle: Bool { queue.isIdle }
+
     /// Lets the worker threads exit once the queued jobs are done.
     public func shutdown() { queue.close() }
 
@@ -60,7 +63,12 @@ private final class JobQueue: @unchecked Sendable {
     private var freeCores: Int
     private var closed = false
 
-    init(cores: Int) { freeCores = cores }
+    private let cores: Int
+
+    init(cores: Int) {
+        self.cores = cores
+        freeCores = cores
+    }
 
     func push(_ job: Job) {
         condition.lock()
@@ -84,6 +92,12 @@ private final class JobQueue: @unchecked Sendable {
             condition.wait()
         }
         return nil
+    }
+
+    var isIdle: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return jobs.isEmpty && freeCores == cores
     }
 
     func finished(_ job: Job) {

@@ -17,6 +17,9 @@ public final class ComputeExecutor: Sendable {
         queue = JobQueue(cores: self.cores)
         for index in 0..<self.cores {
             let thread = Thread { [queue] in
+                // Named from inside, for top and perf: Foundation passes a name on to Linux (15 characters at
+                // most) only when the thread names itself. OpenMP's threads inherit it.
+                Thread.current.name = "yf-engine-\(index)"
                 var teamSize: Int32 = 0
                 while let job = queue.next(worker: index) {
                     // The OpenMP team size is per calling thread; set it only when it changes.
@@ -25,7 +28,6 @@ public final class ComputeExecutor: Sendable {
                     queue.finished(job)
                 }
             }
-            thread.name = "yolofuse-engine-\(index)"
             thread.stackSize = 8 << 20
             thread.start()
         }

@@ -129,6 +129,7 @@ def main():
     ap.add_argument("--size", type=int, default=640)
     ap.add_argument("--concurrency", default="1,8,32")
     ap.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args()
     if not shutil.which("wrk"):
@@ -141,23 +142,28 @@ def main():
     body_file = folder / "pair.body"
     body_file.write_bytes(body)
 
-    rows, engine = [], {}
-    for batch, policy in [(8, "dynamic batching (up to 8, 5 ms)"), (1, "no batching")]:
-        engine[batch] = engine_images_per_second(a.yolofuse, a.size, batch)
-        server = Server(a.yolofuse, folder, 18400 + batch, a.size, batch)
-        try:
-            key = server.tenant("bench")
-            wrk(server.port, key, body_file, content_type, max(levels), 3, folder)  # warm-up
-            for connections in levels:
-                drain(server.port)
-                result = wrk(server.port, key, body_file, content_type, connections, a.duration, folder)
-                rows.append((policy, batch, connections, result))
-                print(policy, connections, result, file=sys.stderr)
-        finally:
-            server.stop()
-        # Engine-alone throughput swings from run to run on this machine: the better of a run before and one after
-        # the server's cells is the denominator, so the ratio errs low rather than high.
-        engine[batch] = max(engine[batch], engine_images_per_second(a.yolofuse, a.size, batch))
+    # Throughput swings from minute to minute on this machine. Each round runs every cell once, with engine-alone
+    # runs before and after each policy's cells; each cell keeps its best round (by requests/s) and the engine its
+    # best run, so server and engine are both taken at their best.
+    best, engine = {}, {}
+    policies = [(8, "dynamic batching (up to 8, 5 ms)"), (1, "no batching")]
+    for _ in range(a.rounds):
+        for batch, policy in policies:
+            engine[batch] = max(engine.get(batch, 0), engine_images_per_second(a.yolofuse, a.size, batch))
+            server = Server(a.yolofuse, folder, 18400 + batch, a.size, batch)
+            try:
+                key = server.tenant("bench")
+                wrk(server.port, key, body_file, content_type, max(levels), 3, folder)  # warm-up
+                for connections in levels:
+                    drain(server.port)
+                    result = wrk(server.port, key, body_file, content_type, connections, a.duration, folder)
+                    print(policy, connections, result, file=sys.stderr)
+                    if (batch, connections) not in best or result["rps"] > best[(batch, connections)]["rps"]:
+                        best[(batch, connections)] = result
+            finally:
+                server.stop()
+            engine[batch] = max(engine[batch], engine_images_per_second(a.yolofuse, a.size, batch))
+    rows = [(policy, batch, connections, best[(batch, connections)]) for batch, policy in policies for connections in levels]
 
     # Five tenants, five resident model versions, all serving.
     server = Server(a.yolofuse, folder, 18450, a.size, 8)
@@ -180,22 +186,27 @@ def main():
     shutil.rmtree(folder, ignore_errors=True)
 
     saturated = {batch: max(r["rps"] for p, b, c, r in rows if b == batch) for batch in engine}
+    # Under load the server runs images one per core whatever the batch size (see DynamicBatcher), which is how the
+    # engine runs a batch of 8 at this size; batch 1 runs over both cores. Each policy is held to the better of the two.
+    best_engine = max(engine.values())
     lines = [
         "## API (/v1/detect over HTTP)",
         "",
         f"Measured {date.today().isoformat()} on {cpu_model()} ({os.cpu_count()} cores), commit {git_commit()}, with",
-        f"`python3 bench/run_api_bench.py` (default model at {a.size}, wrk on loopback, {a.duration} s per cell; the",
-        "load client shares the two cores with the server).",
+        f"`python3 bench/run_api_bench.py` (default model at {a.size}, wrk on loopback, {a.duration} s per cell, the best "
+        f"of {a.rounds} rounds; the load client shares the two cores with the server).",
         "",
         "| batching | concurrency | requests/s | p50 ms | p99 ms | errors |",
         "|---|---|---|---|---|---|",
     ]
     for policy, batch, connections, r in rows:
         lines.append(f"| {policy} | {connections} | {r['rps']:.1f} | {r['p50']:.0f} | {r['p99']:.0f} | {r['errors']} |")
-    lines += ["", "| batching | /v1/detect at saturation (pairs/s) | engine alone, same batch (images/s, better of two runs) | ratio |", "|---|---|---|---|"]
+    lines += ["", f"| batching | /v1/detect at saturation (pairs/s) | engine alone, same batch (images/s, best of {2 * a.rounds} runs) | "
+              "ratio | ratio to the engine's better batch |", "|---|---|---|---|---|"]
     for batch in engine:
         policy = next(p for p, b, c, r in rows if b == batch)
-        lines.append(f"| {policy} | {saturated[batch]:.1f} | {engine[batch]:.1f} | {saturated[batch] / engine[batch]:.2f} |")
+        lines.append(f"| {policy} | {saturated[batch]:.1f} | {engine[batch]:.1f} | {saturated[batch] / engine[batch]:.2f} | "
+                     f"**{saturated[batch] / best_engine:.2f}** |")
     lines += ["", f"Five tenants with a model version each, all five serving ({resident} models resident with the default):",
               f"resident set {rss:.0f} MiB, peak {peak:.0f} MiB."]
     publish("\n".join(lines), not a.no_write, START, END)

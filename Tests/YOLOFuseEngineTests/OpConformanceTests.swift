@@ -132,7 +132,11 @@ struct OpConformanceTests {
         let sub = g.node("Sub", [small, big])[0]
         let div = g.node("Div", [mm, g.floats("d", [2, 3, 4, 5])])[0]
         let mul = g.node("Mul", [big, small])[0]
-        try await compare(g, outputs: [mm, mw, sub, div, mul])
+        // Max and Min are variadic: one, two and three inputs.
+        let max3 = g.node("Max", [big, small, g.input("u", [3, 1, 5])])[0]
+        let min2 = g.node("Min", [big, small])[0]
+        let max1 = g.node("Max", [small])[0]
+        try await compare(g, outputs: [mm, mw, sub, div, mul, max3, min2, max1])
     }
 
     @Test func nhwcElementwiseAfterConvolution() async throws {

@@ -159,7 +159,9 @@ struct DNNLCompiler {
         case "Sqrt": try lowerEltwise(x: node.inputs[0], out: out, alg: dnnl_eltwise_sqrt, alpha: 0, beta: 0)
         case "Abs": try lowerEltwise(x: node.inputs[0], out: out, alg: dnnl_eltwise_abs, alpha: 0, beta: 0)
         case "Neg": try lowerEltwise(x: node.inputs[0], out: out, alg: dnnl_eltwise_linear, alpha: -1, beta: 0)
-        case "Add", "Sub", "Mul", "Div", "Max", "Min" where node.inputs.count == 2:
+        case "Add", "Sub", "Mul", "Div":
+            try lowerBinary(planned)
+        case "Max" where node.inputs.count == 2, "Min" where node.inputs.count == 2:  // variadic: other counts run on the reference kernel
             try lowerBinary(planned)
         case "MaxPool" where isFloat4D:
             try lowerMaxPool(planned)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import YOLOFuseDetect
+import YOLOFuseEngine
 import YOLOFuseVision
 
 struct ValCommand: AsyncParsableCommand {
@@ -15,7 +16,8 @@ struct ValCommand: AsyncParsableCommand {
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func run() async throws {
-        let (detector, options, _) = try await flags.loadDetector(evaluation: true)
+        let (detector, options, engine) = try await flags.loadDetector(evaluation: true)
+        let executor = engine.executor
         let dataset = try PairedDataset(root: URL(fileURLWithPath: data))
         guard !dataset.pairs.isEmpty else { throw ValidationError("\(data)/images has no images") }
         var metric = MeanAveragePrecision()
@@ -24,15 +26,17 @@ struct ValCommand: AsyncParsableCommand {
         let chunks = stride(from: 0, to: dataset.pairs.count, by: max(1, batch)).map {
             Array(dataset.pairs[$0..<min($0 + max(1, batch), dataset.pairs.count)])
         }
-        // The next chunk is read and decoded while the current one runs.
+        // The next chunk is read and decoded (on an engine thread) while the current one runs.
         try await InOrderPipeline.run(chunks, inFlight: 2, work: { chunk in
-            var inputs: [DetectionInput] = []
-            var sizes: [(width: Int, height: Int)] = []
-            for pair in chunk {
-                let rgb = try ImageCodec.read(pair.rgb)
-                let ir = needsIR ? try ImageCodec.read(pair.ir ?? { throw ValidationError("\(pair.name): no IR image") }()) : nil
-                inputs.append(DetectionInput(rgb: needsRGB ? rgb : nil, ir: ir))
-                sizes.append((rgb.width, rgb.height))
+            let (inputs, sizes) = try await executor.run(threads: 1) { () throws -> ([DetectionInput], [(width: Int, height: Int)]) in
+                var inputs: [DetectionInput] = [], sizes: [(width: Int, height: Int)] = []
+                for pair in chunk {
+                    let rgb = try ImageCodec.read(pair.rgb)
+                    let ir = needsIR ? try ImageCodec.read(pair.ir ?? { throw ValidationError("\(pair.name): no IR image") }()) : nil
+                    inputs.append(DetectionInput(rgb: needsRGB ? rgb : nil, ir: ir))
+                    sizes.append((rgb.width, rgb.height))
+                }
+                return (inputs, sizes)
             }
             let results = try await detector.detect(inputs, options: options)
             return zip(results, sizes).map { EvaluatedPair(detections: $0.detections, width: $1.width, height: $1.height) }

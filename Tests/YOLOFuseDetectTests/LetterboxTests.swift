@@ -132,12 +132,7 @@ import YOLOFuseVision
         // The row-at-a-time render (stepping its coordinates along a row) agrees with sampling every plane of every
         // pixel on its own to within a level where rounding of the stepped coordinates tips it, with parts of the
         // frame outside the IR view.
-        let ir = Support.pattern(width: 96, height: 80, format: format, blocks: true)
-        let registration = try Registration(homography: homography)
-        let box = Letterbox(sourceWidth: 320, sourceHeight: 180, targetWidth: 128, targetHeight: 128)
-        var fast = [Float](repeating: -1, count: 3 * 128 * 128)
-        fast.withUnsafeMutableBufferPointer { box.render(ir, registration: registration, into: $0.baseAddress!) }
-        let plain = Self.plainRegisteredRender(ir, box: box, inverse: registration.inverse()!)
+        let (fast, plain, _) = try Self.renderedBothWays(format, homography)
         let differences = zip(fast, plain).map { abs($0 - $1) }
         #expect(differences.max()! <= 1.001 / 255)
         #expect(differences.filter { $0 > 0 }.count <= fast.count / 1000)
@@ -148,16 +143,21 @@ import YOLOFuseVision
     func axisAlignedRegistrationSamplesExactlyAsPlainSampling(format: Image.Format, affine: [Double]) throws {
         // Scale and offset only: the separable path takes the same samples with the same arithmetic, bit for bit,
         // with the IR view ending inside the frame (left, right, top) so cold samples are covered too.
-        let ir = Support.pattern(width: 96, height: 80, format: format, blocks: true)
-        let registration = try Registration(homography: affine)
-        let box = Letterbox(sourceWidth: 320, sourceHeight: 180, targetWidth: 128, targetHeight: 128)
-        var fast = [Float](repeating: -1, count: 3 * 128 * 128)
-        fast.withUnsafeMutableBufferPointer { box.render(ir, registration: registration, into: $0.baseAddress!) }
-        let plain = Self.plainRegisteredRender(ir, box: box, inverse: registration.inverse()!)
+        let (fast, plain, box) = try Self.renderedBothWays(format, affine)
         #expect(fast == plain)
         let imageRow = Array(fast[(box.top + box.resizedHeight / 2) * 128 + box.left..<(box.top + box.resizedHeight / 2) * 128 + box.left + box.resizedWidth])
         #expect(imageRow.first == 0 || imageRow.last == 0)
         #expect(Set(fast).count > 20)
+    }
+
+    /// A 96x80 IR pattern registered into a 320x180 frame's 128x128 letterbox: the render under test, and the plain one.
+    static func renderedBothWays(_ format: Image.Format, _ homography: [Double]) throws -> (fast: [Float], plain: [Float], box: Letterbox) {
+        let ir = Support.pattern(width: 96, height: 80, format: format, blocks: true)
+        let registration = try Registration(homography: homography)
+        let box = Letterbox(sourceWidth: 320, sourceHeight: 180, targetWidth: 128, targetHeight: 128)
+        var fast = [Float](repeating: -1, count: 3 * 128 * 128)
+        fast.withUnsafeMutableBufferPointer { box.render(ir, registration: registration, into: $0.baseAddress!) }
+        return (fast, plainRegisteredRender(ir, box: box, inverse: registration.inverse()!), box)
     }
 
     /// Each output sample computed on its own: map to RGB, then to IR, sample bilinearly.

@@ -10,6 +10,10 @@ enum JPEGCodec {
     static func header(_ bytes: UnsafeRawBufferPointer, name: String) throws -> (width: Int, height: Int, gray: Bool) {
         guard let handle = tjInitDecompress() else { throw ImageError("\(name): cannot start the JPEG decoder") }
         defer { tjDestroy(handle) }
+        return try header(bytes, name: name, handle: handle)
+    }
+
+    private static func header(_ bytes: UnsafeRawBufferPointer, name: String, handle: tjhandle) throws -> (width: Int, height: Int, gray: Bool) {
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
         let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
         guard tjDecompressHeader3(handle, base, UInt(bytes.count), &width, &height, &subsampling, &colorspace) == 0 else {
@@ -27,9 +31,9 @@ enum JPEGCodec {
     /// others (3/8, 5/8, ...) with plain C transforms, and a 1080p frame at 3/8 took as long as at full size
     /// where 1/2 took a fifth less.
     static func decode(_ bytes: UnsafeRawBufferPointer, name: String, fitting: (width: Int, height: Int)?) throws -> Image {
-        let (width, height, gray) = try header(bytes, name: name)
         guard let handle = tjInitDecompress() else { throw ImageError("\(name): cannot start the JPEG decoder") }
         defer { tjDestroy(handle) }
+        let (width, height, gray) = try header(bytes, name: name, handle: handle)
         var scaledWidth = width, scaledHeight = height
         if let fitting {
             // The letterbox scales the image by this; any decode at least this large loses nothing.
@@ -48,15 +52,17 @@ enum JPEGCodec {
             }
         }
         let format: Image.Format = gray ? .gray : .rgb
-        var pixels = [UInt8](repeating: 0, count: scaledWidth * scaledHeight * format.rawValue)
         let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        let status = pixels.withUnsafeMutableBufferPointer { out in
-            tjDecompress2(handle, base, UInt(bytes.count), out.baseAddress, Int32(scaledWidth), 0, Int32(scaledHeight),
-                          Int32(gray ? TJPF_GRAY.rawValue : TJPF_RGB.rawValue), 0)
-        }
-        // A warning means a damaged file decoded in part (a truncated upload): refuse it rather than guess.
-        guard status == 0 else {
-            throw ImageError("\(name): corrupt or truncated JPEG (\(String(cString: tjGetErrorStr2(handle))))")
+        let byteCount = scaledWidth * scaledHeight * format.rawValue
+        // Not zero-filled first: the decoder writes every byte, and a failed decode throws the buffer away.
+        let pixels = try [UInt8](unsafeUninitializedCapacity: byteCount) { out, initialized in
+            let status = tjDecompress2(handle, base, UInt(bytes.count), out.baseAddress, Int32(scaledWidth), 0, Int32(scaledHeight),
+                                       Int32(gray ? TJPF_GRAY.rawValue : TJPF_RGB.rawValue), 0)
+            // A warning means a damaged file decoded in part (a truncated upload): refuse it rather than guess.
+            guard status == 0 else {
+                throw ImageError("\(name): corrupt or truncated JPEG (\(String(cString: tjGetErrorStr2(handle))))")
+            }
+            initialized = byteCount
         }
         return Image(width: scaledWidth, height: scaledHeight, format: format, pixels: pixels)
     }

@@ -87,9 +87,12 @@ extension Letterbox {
         let firstColumn = visibleColumns.first ?? 0, endColumn = (visibleColumns.last ?? -1) + 1
         // Source offsets and weights per output column, as flat buffers the inner loops read without checks.
         let offsets = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * columns)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: columns + 3 * columns * channels)
+        let sourceLength = irWidth * channels
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: columns + 3 * columns * channels + sourceLength)
         defer { offsets.deallocate(); scratch.deallocate() }
         let first = offsets, second = offsets + columns, weights = scratch + 3 * columns * channels
+        // An IR row converted to floats in one vectorized pass before the taps gather from it.
+        let sourceFloats = weights + columns
         for (u, x) in irXs.enumerated() {
             let x0 = Int(max(x, 0))
             first[u] = Int32(x0 * channels)
@@ -102,11 +105,12 @@ extension Letterbox {
         ir.pixels.withUnsafeBufferPointer { src in
             // One IR row interpolated along x, one run of floats per channel.
             func horizontal(_ irRow: Int, into out: UnsafeMutablePointer<Float>) {
-                let row = src.baseAddress! + irRow * irWidth * channels
+                let bytes = src.baseAddress! + irRow * sourceLength
+                for i in 0..<sourceLength { sourceFloats[i] = Float(bytes[i]) }
                 for c in 0..<channels {
-                    let channelRow = row + c, channelOut = out + c * columns
+                    let channelRow = UnsafePointer(sourceFloats + c), channelOut = out + c * columns
                     for u in firstColumn..<endColumn {
-                        let p = Float(channelRow[Int(first[u])]), q = Float(channelRow[Int(second[u])])
+                        let p = channelRow[Int(first[u])], q = channelRow[Int(second[u])]
                         channelOut[u] = p + (q - p) * weights[u]
                     }
                 }

@@ -69,31 +69,34 @@ public struct Letterbox: Sendable, Equatable {
         // share it) into one row per channel, then output rows blend two such rows straight into the planes.
         let columns = resizedWidth
         let rowLength = columns * channels
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * rowLength)
+        let sourceLength = image.width * channels
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * rowLength + sourceLength)
         defer { scratch.deallocate() }
         var upper = scratch, lower = scratch + rowLength
+        // A source row converted to floats in one vectorized pass, so the gathering loops below load floats
+        // instead of converting every tap's byte on its own.
+        let sourceFloats = scratch + 2 * rowLength
         var cachedUpper = -1, cachedLower = -1
         image.pixels.withUnsafeBufferPointer { pixels in
             firstOffsets.withUnsafeBufferPointer { first in
                 secondOffsets.withUnsafeBufferPointer { second in
                     weights.withUnsafeBufferPointer { weight in
                         func horizontal(_ sourceRow: Int, into out: UnsafeMutablePointer<Float>) {
-                            let row = pixels.baseAddress! + sourceRow * image.width * channels
+                            let bytes = pixels.baseAddress! + sourceRow * sourceLength
+                            for i in 0..<sourceLength { sourceFloats[i] = Float(bytes[i]) }
+                            let row = UnsafePointer(sourceFloats)
                             if channels == 1 {
                                 for x in 0..<columns {
-                                    let p = Float(row[Int(first[x])]), q = Float(row[Int(second[x])])
+                                    let p = row[Int(first[x])], q = row[Int(second[x])]
                                     out[x] = p + (q - p) * weight[x]
                                 }
                             } else {
                                 let green = out + columns, blue = out + 2 * columns
                                 for x in 0..<columns {
                                     let a = row + Int(first[x]), b = row + Int(second[x]), w = weight[x]
-                                    var p = Float(a[0]), q = Float(b[0])
-                                    out[x] = p + (q - p) * w
-                                    p = Float(a[1]); q = Float(b[1])
-                                    green[x] = p + (q - p) * w
-                                    p = Float(a[2]); q = Float(b[2])
-                                    blue[x] = p + (q - p) * w
+                                    out[x] = a[0] + (b[0] - a[0]) * w
+                                    green[x] = a[1] + (b[1] - a[1]) * w
+                                    blue[x] = a[2] + (b[2] - a[2]) * w
                                 }
                             }
                         }
@@ -185,8 +188,12 @@ public struct Letterbox: Sendable, Equatable {
 }
 
 /// An interpolated 0...255 value rounded half up to a whole level (OpenCV's fixed-point resize rounds so), then
-/// scaled to 0...1. Truncating `v + 0.5` is exact for non-negative values and avoids a libm call per sample.
+/// scaled to 0...1. floor(v + 0.5) by adding and subtracting 2^23 (round to nearest) and stepping down where that
+/// rounded up: plain float arithmetic the compiler vectorizes, where `Int32(_:)` checks every lane for overflow
+/// and `rounded(.down)` calls libm on baseline x86-64. Exact for 0 <= v < 2^22.
 @inline(__always)
 func roundedLevel(_ value: Float) -> Float {
-    Float(Int32(value + 0.5)) * (1 / 255)
+    let shifted = value + 0.5
+    let nearest = (shifted + 8_388_608) - 8_388_608
+    return (nearest > shifted ? nearest - 1 : nearest) * (1 / 255)
 }

@@ -286,8 +286,18 @@ struct DNNLCompiler {
         }
         let offsets = inputs.map { channelViews[$0]?.offset ?? 0 }
         let strides = zip(inputs, chunks).map { channelViews[$0.0]?.rowBytes ?? $0.1 }
-        steps.append(.concat(ConcatCopy(chunkBytes: chunks, rows: rows, sourceOffsets: offsets, sourceRowBytes: strides),
-                             inputs: ready.map(root), output: out))
+        // Neighbouring channel ranges of one tensor (a C2f's two split halves) are copied as one run.
+        var pieces: [(source: String, chunk: Int, offset: Int, stride: Int)] = []
+        for (source, (chunk, (offset, stride))) in zip(ready.map(root), zip(chunks, zip(offsets, strides))) {
+            if let last = pieces.last, last.source == source, last.stride == stride, last.offset + last.chunk == offset {
+                pieces[pieces.count - 1].chunk += chunk
+            } else {
+                pieces.append((source, chunk, offset, stride))
+            }
+        }
+        steps.append(.concat(ConcatCopy(chunkBytes: pieces.map(\.chunk), rows: rows, sourceOffsets: pieces.map(\.offset),
+                                        sourceRowBytes: pieces.map(\.stride)),
+                             inputs: pieces.map(\.source), output: out))
     }
 
     /// Copies a channel view out into its own NHWC value (a concatenation in another layout reads it).

@@ -183,19 +183,25 @@ struct DetectEndpointTests {
 
     @Test func concurrentRequestsAreBatchedAndAllAnswered() async throws {
         var configuration = configuration()
-        configuration.batching = .init(maxBatchSize: 4, maxQueueDelay: .milliseconds(20), maxQueueLength: 32)
+        // A queue delay long enough that requests arriving together share runs even on a busy machine.
+        configuration.batching = .init(maxBatchSize: 4, maxQueueDelay: .milliseconds(500), maxQueueLength: 32)
         let app = try await buildApplication(configuration, engine: TestServer.engine)
         let (rgb, ir) = try images()
         try await app.test(.live) { client in
             let key = try await TestServer.provision(client).key
+            let port = try #require(client.port)
             let (body, headers) = form([("rgb", "image/jpeg", rgb), ("ir", "image/jpeg", ir)], key: key)
+            // One connection per request: requests on one HTTP/1.1 connection are served one after another and
+            // would never meet in the batcher.
             let statuses = try await withThrowingTaskGroup(of: (UInt, Int).self) { group in
                 for _ in 0..<8 {
                     group.addTask {
-                        try await client.execute(uri: "/v1/detect", method: .post, headers: headers, body: body) { response in
-                            let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
-                            return (UInt(response.status.code), (json?["detections"] as? [Any])?.count ?? -1)
-                        }
+                        let connection = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(120)))
+                        connection.connect()
+                        let response = try await connection.execute(.init("/v1/detect", method: .post, headers: headers, body: body))
+                        try await connection.shutdown()
+                        let json = try JSONSerialization.jsonObject(with: Data(buffer: response.body ?? ByteBuffer())) as? [String: Any]
+                        return (UInt(response.status.code), (json?["detections"] as? [Any])?.count ?? -1)
                     }
                 }
                 var collected: [(UInt, Int)] = []
@@ -205,10 +211,13 @@ struct DetectEndpointTests {
             #expect(statuses.allSatisfy { $0.0 == 200 })
             // Same pair, same options: every caller gets the same detections, batched or not.
             #expect(Set(statuses.map(\.1)).count == 1)
-            // All eight images went through the batcher, in fewer runs than requests.
             try await client.execute(uri: "/metrics", method: .get) { response in
                 let text = String(buffer: response.body)
+                // All eight images went through the batcher, in fewer runs than requests.
                 #expect(text.contains("yolofuse_batch_images_sum 8"), "\(text)")
+                let runs = text.split(separator: "\n").first { $0.hasPrefix("yolofuse_batch_images_count ") }
+                    .flatMap { Int($0.split(separator: " ")[1]) }
+                #expect((runs ?? 8) < 8, "\(text)")
                 // Every queued request has left the queue.
                 #expect(text.contains("yolofuse_queue_depth_requests 0"), "\(text)")
             }

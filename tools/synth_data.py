@@ -35,7 +35,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from synthdata import CLASSES, CONDITIONS, render_pair  # noqa: E402
+from synthdata import CLASSES, CONDITIONS, GENERATION, render_pair  # noqa: E402
 
 SPLITS = ("train", "val", "test")
 
@@ -45,11 +45,11 @@ def pair_rng(seed, split, index):
 
 
 def _job(args):
-    out, split, index, seed, W, H, quality = args
+    out, split, index, seed, W, H, quality, generation = args
     rng = pair_rng(seed, split, index)
     # Conditions rotate so every split is balanced across them.
     cond = CONDITIONS[index % len(CONDITIONS)]
-    rgb, ir, labels, cond = render_pair(rng, W, H, cond)
+    rgb, ir, labels, cond = render_pair(rng, W, H, cond, generation)
     name = f"{split}_{index:06d}"
     root = os.path.join(out, split)
     Image.fromarray(rgb, "RGB").save(os.path.join(root, "images", name + ".jpg"), quality=quality)
@@ -70,6 +70,9 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--quality", type=int, default=90, help="JPEG quality")
+    ap.add_argument("--generation", type=int, choices=[1, 2], default=GENERATION,
+                    help="scene generation: 1 without glass panes and cold-weather clothing (the data the "
+                         "default model was first trained on), 2 with them")
     a = ap.parse_args()
     W, H = (int(v) for v in a.size.lower().split("x"))
 
@@ -80,7 +83,7 @@ def main():
             continue
         for sub in ("images", "imagesIR", "labels"):
             os.makedirs(os.path.join(a.out, split, sub), exist_ok=True)
-        jobs += [(a.out, split, i, a.seed, W, H, a.quality) for i in range(counts[split])]
+        jobs += [(a.out, split, i, a.seed, W, H, a.quality, a.generation) for i in range(counts[split])]
 
     t0 = time.time()
     rows = []
@@ -101,7 +104,7 @@ def main():
         "images": "images", "imagesIR": "imagesIR", "labels": "labels",
         "nc": len(CLASSES), "names": {str(i): n for i, n in enumerate(CLASSES)},
         "size": [W, H], "seed": a.seed, "counts": counts, "conditions": list(CONDITIONS),
-        "generator": "tools/synth_data.py",
+        "generator": "tools/synth_data.py", "generation": a.generation,
     }
     with open(os.path.join(a.out, "dataset.json"), "w") as f:
         json.dump(meta, f, indent=1)

@@ -17,6 +17,7 @@ and writes OUT/last.pt (model, EMA, optimiser, epoch) and OUT/best.pt (best val 
 
   python3 tools/train.py --data data/synth --arch mid --scale n --imgsz 320 --epochs 30 --batch 16 --out runs/mid_n
   python3 tools/train.py --out runs/mid_n --resume            # continue from runs/mid_n/last.pt
+  python3 tools/train.py --data data/new --arch mid --init runs/mid_n/best.pt --out runs/mid_n_ft  # fine-tune
   python3 tools/export_models.py --checkpoint runs/mid_n/best.pt --out mid_n.onnx
 """
 import argparse
@@ -160,6 +161,9 @@ def parse_args(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None, help="run directory (default runs/ARCH_SCALE)")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    ap.add_argument("--init", default=None,
+                    help="start from this checkpoint's weights (its EMA when it has one) with a new optimiser and "
+                         "schedule: fine-tuning on new data; the architecture must match")
     return ap.parse_args(argv)
 
 
@@ -199,6 +203,14 @@ def main(argv=None):
     model = build_from_meta(meta)
     if ckpt:
         model.load_state_dict(ckpt["model"])
+    elif args.init:
+        src = torch.load(args.init, map_location="cpu", weights_only=False)
+        mismatch = {k: (src["meta"][k], meta[k]) for k in ("arch", "width", "nc", "channels")
+                    if src["meta"][k] != meta[k]}
+        if mismatch:
+            sys.exit(f"--init {args.init}: architecture differs (checkpoint, this run): {mismatch}")
+        model.load_state_dict(src["ema"] or src["model"])
+        print(f"initialised from {args.init} (epoch {src['epoch'] + 1} of {src['args']['data']})")
     else:
         init_detect_bias(model.detect, args.imgsz)
     model.to(device)

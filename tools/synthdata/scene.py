@@ -23,6 +23,9 @@ CONDITIONS = ("day", "night", "fog", "glare")
 
 MIN_VISIBLE_FRACTION = 0.2
 MIN_BOX_PX = 3
+GENERATION = 2          # 2 added glass panes and cold-weather clothing (IR failures beyond crossover)
+BEHIND_GLASS_P = 0.15   # people behind a shop window or shelter wall, in every condition
+INSULATED_P = 0.3       # people in cold-weather clothing at night, in fog and in glare
 
 
 class Camera:
@@ -57,12 +60,13 @@ class Camera:
 class World:
     """The three render targets plus per-entity bookkeeping."""
 
-    def __init__(self, W, H, th, cam):
+    def __init__(self, W, H, th, cam, generation):
         self.W, self.H, self.th, self.cam = W, H, th, cam
+        self.generation = generation
         self.depth_lut = np.full(256, 1e4, np.float32)
         self.next_obj_id, self.next_clutter_id = 1, 255
         self.labelled = []      # (id, class, geometric bbox, in-frame pixel count)
-        self.emitters = []      # (x, y, radius px, rgb) light sources for night lighting/glare
+        self.emitters = []      # (x, y, radius px, rgb[, strength]) light sources for night lighting
 
     def begin(self, rgb, temp):
         self.rgb = Image.fromarray(rgb, "RGB")
@@ -91,6 +95,43 @@ class World:
                 if fill is None:
                     continue
                 _prim(d, p, fill)
+
+
+    def glass_pane(self, rng, box, reflection=None):
+        """A shop window or shelter wall: glass passes visible light but is opaque to LWIR.
+
+        RGB keeps what is behind, tinted and with a faint sky reflection; IR replaces it with the
+        glass's own temperature (it mirrors the cold sky), plus a weak thermal reflection of a
+        warm body in front of it when `reflection` (person primitives) is given. Entity ids stay
+        as they are: a person behind the glass is still in view, and still labelled."""
+        x0, y0, x1, y1 = _clip_box(box, self.W, self.H)
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return
+        th = self.th
+        rgb = np.asarray(self.rgb.crop((x0, y0, x1, y1)), np.float32)
+        tint = np.array(S._c((150, 175, 185), rng.uniform(0.8, 1.15, 3)), np.float32)
+        a = rng.uniform(0.15, 0.35)
+        rows = np.linspace(0.0, 1.0, y1 - y0, dtype=np.float32)[:, None, None]
+        rgb = rgb * (1 - a) + tint * a * (1.3 - 0.6 * rows)  # the sky's reflection fades downwards
+        self.rgb.paste(Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), "RGB"), (x0, y0))
+        t_glass = th.glass(rng)
+        temp = np.full((y1 - y0, x1 - x0), t_glass, np.float32) + 1.5 * rows[..., 0]
+        if reflection is not None:
+            mask = Image.new("L", (x1 - x0, y1 - y0), 0)
+            d = ImageDraw.Draw(mask)
+            for q in reflection:
+                _prim(d, _shifted(q, -x0, -y0), 255)
+            # Glass reflects about a tenth of LWIR: the body shows a few degrees over the glass.
+            warm = t_glass + rng.uniform(0.1, 0.25) * (th.skin(rng) + 2 - t_glass)
+            temp = np.where(np.asarray(mask) > 0, warm, temp)
+        self.temp.paste(Image.fromarray(temp, "F"), (x0, y0))
+
+
+def _shifted(p, dx, dy):
+    g = p.geom
+    if p.kind in ("poly", "line"):
+        return p._replace(geom=[(q[0] + dx, q[1] + dy) for q in g])
+    return p._replace(geom=(g[0] + dx, g[1] + dy, g[2] + dx, g[3] + dy))
 
 
 def _prim(d, p, fill):
@@ -299,6 +340,16 @@ def compose(rng, world, cond):
         s = s_for(16, 1.75, 0.35, 2.5, H)
         if s is not None:
             items.append((cam.y_for(s), kind, rng.uniform(0, 1) * W, s))
+    # Glass: some people stand behind a shop window or a shelter wall (seen in RGB, hidden in
+    # IR), and empty panes may carry a warm reflection that IR alone takes for a person.
+    if world.generation >= 2:
+        for y, kind, x, s in list(items):
+            if kind == "person" and rng.random() < BEHIND_GLASS_P:
+                items.append((y + 0.5, "pane", x, s))
+        for _ in range(int(rng.choice([0, 1, 2], p=[.5, .3, .2]))):
+            s = s_for(16, 1.75, 0.35, 2.5, H)
+            if s is not None:
+                items.append((cam.y_for(s), "pane_reflection", rng.uniform(0, 1) * W, s))
     # Occluders.
     for _ in range(int(rng.integers(0, 6))):
         kind = str(rng.choice(["tree", "bush", "pole", "fence"], p=[.3, .3, .25, .15]))
@@ -334,6 +385,9 @@ def compose(rng, world, cond):
     built.sort(key=lambda b: (b[1] not in flat, b[0]))
     for y, kind, x, s, parts in built:
         depth = cam.dist(y)
+        if kind in ("pane", "pane_reflection"):
+            _pane(rng, world, kind, x, y, s, depth, night)
+            continue
         for prims, cls, _ in parts:
             if not prims:
                 continue
@@ -356,6 +410,7 @@ def _build(rng, world, cond, kind, x, y, s, night):
     parts = []
     if kind == "person":
         look = _crossover(rng, world, S.person_look(rng, th), x, y - 0.9 * s)
+        look = _insulated(rng, world, look)
         h = 1.75 * s * (rng.uniform(0.62, 0.78) if rng.random() < 0.12 else rng.uniform(0.9, 1.1))
         pose = str(rng.choice(["stand", "walk", "run", "wave"], p=[.3, .45, .15, .1]))
         facing = int(rng.choice([-1, 0, 1]))
@@ -374,7 +429,7 @@ def _build(rng, world, cond, kind, x, y, s, night):
         ridden = rng.random() < 0.6
         parts.append((S.bicycle_prims(rng, th, g, s, ridden), 2, None))
         if ridden:
-            look = _crossover(rng, world, S.person_look(rng, th), x, y - 0.9 * s)
+            look = _insulated(rng, world, _crossover(rng, world, S.person_look(rng, th), x, y - 0.9 * s))
             h = 1.75 * s * rng.uniform(0.92, 1.08)
             j = S.rider_joints(g["saddle"], g["bar"], g["pedal"], g["bb"], h, d)
             parts.append((S.person_prims(j, look), 0, None))
@@ -409,6 +464,8 @@ def _build(rng, world, cond, kind, x, y, s, night):
         t_here = world.temp.getpixel((int(np.clip(x, 0, world.W - 1)), int(np.clip(y, 0, world.H - 1))))
         prims = S.painted_bike_prims(rng, th, x, y, s * rng.uniform(1.5, 2.5))
         parts.append(([p._replace(temp=t_here) for p in prims], None, None))
+    elif kind in ("pane", "pane_reflection"):
+        pass  # drawn over what is behind it (_pane), not as primitives
     elif kind == "tree":
         parts.append((S.tree_prims(rng, th, x, y, s), None, None))
     elif kind == "bush":
@@ -432,6 +489,50 @@ def _crossover(rng, world, look, x, y):
     look["t_skin"], look["t_hair"] = bg + rng.uniform(-0.3, 0.6), bg + rng.normal(0, 0.3)
     look["t_bag"] = bg + rng.normal(0, 0.3)
     return look
+
+
+def _insulated(rng, world, look):
+    """Cold-weather clothing: a padded coat, a hood and gloves sit at about air temperature, so
+    in IR such a person shrinks to a dim face (the other IR failure besides crossover)."""
+    th = world.th
+    if world.generation < 2 or th.condition == "day" or rng.random() > INSULATED_P:
+        return look
+    look = dict(look)
+    coat = th.ambient + rng.uniform(0.3, 1.8) + th.sun * rng.uniform(0, 2)
+    look["t_top"], look["t_bottom"] = coat, coat + rng.normal(0, 0.5)
+    look["t_hair"], look["t_bag"] = coat + rng.normal(0, 0.3), coat
+    look["t_skin"] = th.ambient + rng.uniform(0.3, 0.6) * (look["t_skin"] - th.ambient)  # a face in the cold
+    return look
+
+
+def _pane(rng, world, kind, x, y, s, depth, night):
+    """A glass pane standing on the ground at (x, y) with its frame: in front of the person
+    placed there ("pane"), or free-standing with a warm reflection ("pane_reflection")."""
+    hw = rng.uniform(0.6, 1.6) * s
+    cx = x + rng.uniform(-0.4, 0.4) * hw
+    top, base = y - rng.uniform(2.3, 3.0) * s, y + 0.05 * s
+    reflection = None
+    if kind == "pane_reflection":
+        j = S.person_joints(rng, cx + rng.uniform(-0.3, 0.3) * hw, base - rng.uniform(0, 0.1) * s,
+                            1.75 * s * rng.uniform(0.85, 1.05), int(rng.choice([-1, 0, 1])),
+                            str(rng.choice(["stand", "walk"])))
+        reflection = S.person_prims(j, None, flat=((0, 0, 0), 0.0))
+    world.glass_pane(rng, (cx - hw, top, cx + hw, base), reflection)
+    th = world.th
+    t = th.metal(rng)
+    col = S._c((95, 95, 100), rng.uniform(0.7, 1.3))
+    fw = S._lw(0.07 * s)
+    sill = rng.uniform(0.0, 0.35) * s
+    frame = [S.Prim("line", [(cx - hw, top), (cx - hw, base)], col, t, fw),
+             S.Prim("line", [(cx + hw, top), (cx + hw, base)], col, t, fw),
+             S.Prim("line", [(cx - hw, top), (cx + hw, top)], col, t, fw)]
+    if sill >= 1:
+        frame.append(S.Prim("rect", (cx - hw, base - sill, cx + hw, base), S._c((150, 148, 140), rng.uniform(0.7, 1.1)),
+                            th.wall(rng)))
+    world.draw(frame, world.new_id(depth, clutter=True))
+    if night and kind == "pane" and rng.random() < 0.7:
+        # A lit shop window: the light inside shows the people behind the glass.
+        world.emitters.append((cx, base - 0.9 * s, max(2.0 * hw, 2.2 * s), (255, 235, 190), rng.uniform(0.2, 0.45)))
 
 
 class _ShadowLayer:
@@ -495,12 +596,13 @@ def labels_from(world):
     return out
 
 
-def render_pair(rng, W, H, condition=None):
-    """Render one pair. Returns (rgb uint8 [H,W,3], ir uint8 [H,W], labels, condition)."""
+def render_pair(rng, W, H, condition=None, generation=GENERATION):
+    """Render one pair. Returns (rgb uint8 [H,W,3], ir uint8 [H,W], labels, condition).
+    generation 1 draws the scenes without glass and cold-weather clothing, exactly as before."""
     cond = condition or str(rng.choice(CONDITIONS))
     th = Thermal(cond, rng)
     cam = Camera(rng, W, H)
-    world = World(W, H, th, cam)
+    world = World(W, H, th, cam, generation)
     background(rng, world, cond)
     compose(rng, world, cond)
     labels = labels_from(world)

@@ -63,10 +63,11 @@ def _night(rng, world, a, H, W):
     h8, w8 = max(2, H // 8), max(2, W // 8)
     yy, xx = np.mgrid[0:h8, 0:w8].astype(np.float32)
     illum = np.full((h8, w8), rng.uniform(0.025, 0.1), np.float32)
-    for x, y, r, _ in world.emitters:
+    for x, y, r, _, *strength in world.emitters:
         r8 = max(r / 8, 1.0)
         # Pools are flattened ellipses on the ground plane.
-        illum += rng.uniform(0.5, 1.3) * np.exp(-(((xx - x / 8) / r8) ** 2 + ((yy - y / 8) / (0.5 * r8)) ** 2))
+        k = strength[0] if strength else rng.uniform(0.5, 1.3)
+        illum += k * np.exp(-(((xx - x / 8) / r8) ** 2 + ((yy - y / 8) / (0.5 * r8)) ** 2))
     tint = np.array([1.0, 0.85, 0.6] if rng.random() < 0.5 else [0.95, 0.97, 1.0], np.float32)
     sig = a * _upsample(illum, W, H)[..., None] * tint
     glow = world.glow

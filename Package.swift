@@ -34,6 +34,8 @@ let package = Package(
     targets: [
         // oneDNN 2.6 from Debian's libdnnl-dev (no pkg-config file, hence a plain module map).
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        // Our own C kernels where Swift cannot reach the vector width (AVX-512 chosen at run time).
+        .target(name: "CKernels"),
         .target(name: "YOLOFuseTensor", swiftSettings: upcoming),
         .target(
             name: "YOLOFuseONNX",
@@ -42,7 +44,7 @@ let package = Package(
         ),
         .target(
             name: "YOLOFuseEngine",
-            dependencies: ["YOLOFuseTensor", "YOLOFuseONNX", "CDNNL"],
+            dependencies: ["YOLOFuseTensor", "YOLOFuseONNX", "CDNNL", "CKernels"],
             swiftSettings: upcoming
         ),
         // libjpeg-turbo and libpng from Debian (libturbojpeg0-dev, libpng-dev).

@@ -121,6 +121,24 @@ struct OpConformanceTests {
         try await compare(g, outputs: [s, last], opset: opset)
     }
 
+    /// DFL decoding as exported: fused into one kernel at opset 13 and later (the softmax runs over the bins
+    /// only); at opset 11 Softmax(axis: 1) flattens every axis after the first, so nothing is fused and the ops
+    /// run one by one. Batch 3 over 37 anchors runs on one thread; 1,000 anchors split over the team, each with a
+    /// partial 16-lane block at the end.
+    @Test(arguments: [(11, 3, 37), (18, 3, 37), (18, 1, 1000)])
+    func dflDecoding(opset: Int, batch: Int, anchors: Int) async throws {
+        var g = GraphBuilder()
+        let x = g.input("x", [batch, 64, anchors], low: -12, high: 12)
+        let shape = g.ints("shape", [Int64(batch), 4, 16, Int64(anchors)])
+        let bins = g.node("Reshape", [x, shape])[0]
+        let transposed = g.node("Transpose", [bins], ["perm": .ints([0, 2, 1, 3])])[0]
+        let probabilities = g.node("Softmax", [transposed], ["axis": .int(1)])[0]
+        g.initializers["bin_index"] = Tensor(floats: (0..<16).map(Float.init), shape: Shape([1, 16, 1, 1]))
+        g.initializers["bin_bias"] = Tensor(floats: [0.25], shape: Shape([1]))
+        let distances = g.node("Conv", [probabilities, "bin_index", "bin_bias"])[0]
+        try await compare(g, outputs: [distances], opset: opset)
+    }
+
     @Test func matmulAndBroadcastArithmetic() async throws {
         var g = GraphBuilder()
         let a = g.input("a", [2, 3, 5, 7])

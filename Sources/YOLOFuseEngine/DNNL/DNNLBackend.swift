@@ -16,10 +16,12 @@ enum DraftStep {
     case primitive(DNNLPrimitive, [(argument: Int32, descriptor: dnnl_memory_desc_t, value: String)])
     case reference(PlannedNode, inputs: [String?], outputs: [String])
     case concat(ConcatCopy, inputs: [String], output: String)
+    case dfl(DFLExpectation, input: String, output: String)
 
     var reads: [String] {
         switch self {
         case .concat(_, let inputs, _): inputs
+        case .dfl(_, let input, _): [input]
         case .primitive(_, let args): args.filter { $0.argument != DNNLArgument.dst }.map(\.value)
         case .reference(_, let inputs, _): inputs.compactMap { $0 }
         }
@@ -28,6 +30,7 @@ enum DraftStep {
     var writes: [String] {
         switch self {
         case .concat(_, _, let output): [output]
+        case .dfl(_, _, let output): [output]
         case .primitive(_, let args): args.filter { $0.argument == DNNLArgument.dst }.map(\.value)
         case .reference(_, _, let outputs): outputs.filter { !$0.isEmpty }
         }
@@ -172,7 +175,7 @@ struct DNNLCompiler {
         case "Split", "Slice":
             try lowerSlices(planned)
         case "Transpose":
-            try lowerTranspose(planned)
+            if try !lowerDFLExpectation(planned, index: index) { try lowerTranspose(planned) }
         case "Softmax":
             try lowerSoftmax(planned)
         case "MatMul":

@@ -142,6 +142,8 @@ extension DNNLCompiler {
                 return .primitive(primitive, args.map { ($0.argument, $0.descriptor, location($0.value)) })
             case .concat(let copy, let inputs, let output):
                 return .concat(copy, inputs: inputs.map(location), output: location(output))
+            case .dfl(let kernel, let input, let output):
+                return .dfl(kernel, input: location(input), output: location(output))
             case .reference(let planned, let inputs, let outputs):
                 return .reference(planned, inputs: inputs.map { $0.map { (location($0), types[$0]!) } },
                                   outputs: outputs.filter { !$0.isEmpty }.map { (location($0), types[$0]!) })

@@ -20,6 +20,8 @@ enum DNNLStep {
     case reference(PlannedNode, inputs: [(location: ValueLocation, type: TensorType)?], outputs: [(location: ValueLocation, type: TensorType)])
     /// A concatenation done as row copies.
     case concat(ConcatCopy, inputs: [ValueLocation], output: ValueLocation)
+    /// DFL decoding of a detection head, fused.
+    case dfl(DFLExpectation, input: ValueLocation, output: ValueLocation)
 }
 
 /// A graph compiled for oneDNN at one set of input shapes: steps, arena size and a pool of run contexts.
@@ -170,6 +172,10 @@ final class RunContext {
             case .concat(let copy, let sources, let target):
                 try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
                 copy.run(sources: sources.map { UnsafeRawPointer(pointer(at: $0, inputs: inputs)) }, destination: pointer(at: target, inputs: inputs))
+            case .dfl(let kernel, let source, let target):
+                try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
+                kernel.run(input: pointer(at: source, inputs: inputs).assumingMemoryBound(to: Float.self),
+                           output: pointer(at: target, inputs: inputs).assumingMemoryBound(to: Float.self))
             case .reference(let planned, let inputSlots, let outputSlots):
                 // Reference kernels run in order on this thread, so finish the queued primitives first.
                 try dnnlCheck(dnnl_stream_wait(stream), "stream wait")

@@ -19,6 +19,8 @@ struct StepProfile {
             kind = "\(String(cString: dnnl_prim_kind2str(primitiveKind))) \(info.map { String(cString: $0) } ?? "?")"
         case .concat:
             kind = "concat (row copies)"
+        case .dfl:
+            kind = "dfl expectation"
         case .reference(let planned, _, _):
             kind = "reference \(planned.node.opType)"
         }

@@ -4,7 +4,7 @@
 #include <math.h>
 
 // exp at AVX-512 width: round(x / ln 2) with the 1.5 * 2^23 shifter, a two-part ln 2 for the remainder, Cephes'
-// degree-6 polynomial (about 1 ulp), and 2^n built in the exponent bits.
+// expf polynomial for the remainder's exponential (about 1 ulp), and 2^n built in the exponent bits.
 __attribute__((target("avx512f")))
 static inline __m512 exp512(__m512 x) {
     x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.3f)), _mm512_set1_ps(-87.3f));

@@ -34,9 +34,9 @@ struct DFLExpectation {
 }
 
 extension DNNLCompiler {
-    /// Lowers the Transpose at `index` together with the Softmax and Conv after it when they are DFL decoding
+    /// Lowers a Transpose together with the Softmax and Conv after it when they are DFL decoding
     /// exactly (see `DFLExpectation`). Returns false, lowering nothing, for any other shape of graph.
-    mutating func lowerDFLExpectation(_ planned: PlannedNode, index: Int) throws -> Bool {
+    mutating func lowerDFLExpectation(_ planned: PlannedNode) throws -> Bool {
         let transpose = planned.node
         guard let op = planned.op as? TransposeOp, let inType = types[transpose.inputs[0]], inType.dataType == .float32,
               inType.shape.rank == 4, try op.permutation(rank: 4) == [0, 2, 1, 3] else { return false }

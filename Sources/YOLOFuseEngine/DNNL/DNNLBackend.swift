@@ -175,7 +175,7 @@ struct DNNLCompiler {
         case "Split", "Slice":
             try lowerSlices(planned)
         case "Transpose":
-            if try !lowerDFLExpectation(planned, index: index) { try lowerTranspose(planned) }
+            if try !lowerDFLExpectation(planned) { try lowerTranspose(planned) }
         case "Softmax":
             try lowerSoftmax(planned)
         case "MatMul":

@@ -26,6 +26,7 @@ MIN_BOX_PX = 3
 GENERATION = 2          # 2 added glass panes and cold-weather clothing (IR failures beyond crossover)
 BEHIND_GLASS_P = 0.15   # people behind a shop window or shelter wall, in every condition
 INSULATED_P = 0.3       # people in cold-weather clothing at night, in fog and in glare
+PANES = ("pane", "pane_reflection")  # glass in front of the person placed there, or free-standing
 
 
 class Camera:
@@ -96,7 +97,6 @@ class World:
                     continue
                 _prim(d, p, fill)
 
-
     def glass_pane(self, rng, box, reflection=None):
         """A shop window or shelter wall: glass passes visible light but is opaque to LWIR.
 
@@ -120,18 +120,20 @@ class World:
             mask = Image.new("L", (x1 - x0, y1 - y0), 0)
             d = ImageDraw.Draw(mask)
             for q in reflection:
-                _prim(d, _shifted(q, -x0, -y0), 255)
+                _prim(d, _mapped(q, lambda pt: (pt[0] - x0, pt[1] - y0)), 255)
             # Glass reflects about a tenth of LWIR: the body shows a few degrees over the glass.
             warm = t_glass + rng.uniform(0.1, 0.25) * (th.skin(rng) + 2 - t_glass)
             temp = np.where(np.asarray(mask) > 0, warm, temp)
         self.temp.paste(Image.fromarray(temp, "F"), (x0, y0))
 
 
-def _shifted(p, dx, dy):
+def _mapped(p, f):
+    """A primitive with every point moved by f; a box maps its two corners and stays a box."""
     g = p.geom
     if p.kind in ("poly", "line"):
-        return p._replace(geom=[(q[0] + dx, q[1] + dy) for q in g])
-    return p._replace(geom=(g[0] + dx, g[1] + dy, g[2] + dx, g[3] + dy))
+        return p._replace(geom=[f(q) for q in g])
+    a, b = f((g[0], g[1])), f((g[2], g[3]))
+    return p._replace(geom=(a[0], a[1], b[0], b[1]))
 
 
 def _prim(d, p, fill):
@@ -385,7 +387,7 @@ def compose(rng, world, cond):
     built.sort(key=lambda b: (b[1] not in flat, b[0]))
     for y, kind, x, s, parts in built:
         depth = cam.dist(y)
-        if kind in ("pane", "pane_reflection"):
+        if kind in PANES:
             _pane(rng, world, kind, x, y, s, depth, night)
             continue
         for prims, cls, _ in parts:
@@ -464,7 +466,7 @@ def _build(rng, world, cond, kind, x, y, s, night):
         t_here = world.temp.getpixel((int(np.clip(x, 0, world.W - 1)), int(np.clip(y, 0, world.H - 1))))
         prims = S.painted_bike_prims(rng, th, x, y, s * rng.uniform(1.5, 2.5))
         parts.append(([p._replace(temp=t_here) for p in prims], None, None))
-    elif kind in ("pane", "pane_reflection"):
+    elif kind in PANES:
         pass  # drawn over what is behind it (_pane), not as primitives
     elif kind == "tree":
         parts.append((S.tree_prims(rng, th, x, y, s), None, None))
@@ -551,12 +553,7 @@ class _ShadowLayer:
             q = p
             if shear is not None:
                 y0, sx, sy = shear
-                f = lambda pt: (pt[0] + (y0 - pt[1]) * sx, y0 + (y0 - pt[1]) * sy)
-                if p.kind in ("poly", "line"):
-                    q = p._replace(geom=[f(pt) for pt in p.geom])
-                else:  # boxes: shear the corners, keep a box
-                    a, b = f((p.geom[0], p.geom[1])), f((p.geom[2], p.geom[3]))
-                    q = p._replace(geom=(a[0], a[1], b[0], b[1]))
+                q = _mapped(p, lambda pt: (pt[0] + (y0 - pt[1]) * sx, y0 + (y0 - pt[1]) * sy))
             _prim(self.d, q, 255)
 
     def apply(self, rng):

@@ -64,10 +64,4 @@ extension DNNLCompiler {
         steps.append(.dfl(kernel, input: input, output: output))
         return true
     }
-
-    /// The node that is the only reader of `value`, when `value` is not also a graph output.
-    func onlyReader(of value: String) -> Int? {
-        guard readers[value] == 1, !graph.outputs.contains(value) else { return nil }
-        return graph.nodes.indices.first { graph.nodes[$0].node.inputs.contains(value) }
-    }
 }

@@ -316,6 +316,13 @@ struct DNNLCompiler {
         try addReorder(from: sub, source, to: try memoryDescriptor(view.shape, layout: .nhwc), name)
     }
 
+    /// The node that is the only reader of `value`, when `value` is not also a graph output (what a fused step
+    /// may swallow).
+    func onlyReader(of value: String) -> Int? {
+        guard readers[value] == 1, !graph.outputs.contains(value) else { return nil }
+        return graph.nodes.indices.first { graph.nodes[$0].node.inputs.contains(value) }
+    }
+
     /// Whether every reader of `value` is a channel Concat of 4-D tensors (which reads channel ranges in place).
     func isOnlyConcatenated(_ value: String) -> Bool {
         guard !graph.outputs.contains(value) else { return false }

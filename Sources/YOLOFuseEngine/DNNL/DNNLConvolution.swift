@@ -83,8 +83,7 @@ extension DNNLCompiler {
 
     /// The single Add reading `value` whose other operand has the same shape and is ready before the conv runs.
     func residualAdd(after value: String, from index: Int, shape: Shape) -> (Int, String)? {
-        guard readers[value] == 1, !graph.outputs.contains(value),
-              let add = ((index + 1)..<graph.nodes.count).first(where: { graph.nodes[$0].node.inputs.contains(value) }),
+        guard let add = onlyReader(of: value), add > index,
               graph.nodes[add].node.opType == "Add", graph.nodes[add].node.inputs.count == 2 else { return nil }
         let inputs = graph.nodes[add].node.inputs
         let other = inputs[0] == value ? inputs[1] : inputs[0]

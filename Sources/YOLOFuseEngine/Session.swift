@@ -212,6 +212,12 @@ public final class Session: Sendable {
         }
     }
 
+    /// The kernel behind every step of the plan for these input shapes, in run order (for example
+    /// "convolution jit_fp32_wino_2x3:avx512_core"): which implementations oneDNN picked on this CPU.
+    public func kernelNames(for shapes: [String: Shape]) async throws -> [String] {
+        try await executor.run { [self] in try plan(for: shapes).kernelNames }
+    }
+
     func plan(for shapes: [String: Shape]) throws -> any CompiledGraph {
         let key = inputs.map { shapes[$0.name]! }
         if let cached = plans.get(key) { return cached }

@@ -9,4 +9,12 @@
 void yf_dfl_expectation(const float *input, float *output, long rows, long bins, long anchors,
                         long anchor_begin, long anchor_end, const float *weights, float bias);
 
+/// The epilogue of a convolution whose kernel writes oneDNN's nChw16c blocking (16 channels innermost, in blocks)
+/// and takes no SiLU post-op (Winograd): for the pixels [begin, end) of the flattened [images, pixels] range,
+///   nhwc[i, c] = silu(blocked[i, c]) + residual[i, c]
+/// with SiLU only when `swish` is non-zero and the residual (NHWC, same shape) only when it is not NULL.
+/// `channels` must be a multiple of 16.
+void yf_unblock_epilogue(const float *blocked, float *nhwc, const float *residual, long channels, long pixels,
+                         long begin, long end, int swish);
+
 #endif

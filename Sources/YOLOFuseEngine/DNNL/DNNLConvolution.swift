@@ -26,6 +26,10 @@ extension DNNLCompiler {
             output = graph.nodes[add].node.outputs[0]
         }
 
+        if op.group == 1, try lowerWinogradConv(node, weight: weight, bias: bias, window: window, input: inType.shape, output: outShape,
+                                                 swish: swish, residual: residual, into: output) {
+            return
+        }
         let input = root(try ensure(node.inputs[0], .nhwc))
         var src = try memoryDescriptor(inType.shape, layout: .nhwc)
         var dst = try memoryDescriptor(outShape, layout: .nhwc)
@@ -51,12 +55,7 @@ extension DNNLCompiler {
         }
         let primitive = try DNNLPrimitive(&descriptor, attributes: attributes, what: "convolution \(node.label)")
 
-        // Weights are reordered once, now, into the layout the chosen kernel reads.
-        let packedMD = primitive.query(dnnl_query_weights_md)!
-        let plainMD = try memoryDescriptor(Shape(weightDims))
-        let packed = try Self.reorderNow(weight, from: plainMD, to: packedMD)
-        let packedName = newValue(TensorType(.float32, Shape([packed.elementCount])), layout: .plain, hint: node.inputs[1])
-        constants[packedName] = packed
+        let (packedMD, packedName) = try packWeights(weight, dims: weightDims, for: primitive, hint: node.inputs[1])
 
         var args: [(argument: Int32, descriptor: dnnl_memory_desc_t, value: String)] = [
             (DNNLArgument.src, src, input), (DNNLArgument.weights, packedMD, packedName),
@@ -67,6 +66,15 @@ extension DNNLCompiler {
         layouts[output] = .nhwc
         args.append((DNNLArgument.dst, dst, output))
         steps.append(.primitive(primitive, args))
+    }
+
+    /// Weights reordered once, now, into the layout the primitive's kernel reads: its descriptor and constant.
+    mutating func packWeights(_ weight: Tensor, dims: [Int], for primitive: DNNLPrimitive, hint: String) throws -> (dnnl_memory_desc_t, String) {
+        let packedMD = primitive.query(dnnl_query_weights_md)!
+        let packed = try Self.reorderNow(weight, from: try memoryDescriptor(Shape(dims)), to: packedMD)
+        let packedName = newValue(TensorType(.float32, Shape([packed.elementCount])), layout: .plain, hint: hint)
+        constants[packedName] = packed
+        return (packedMD, packedName)
     }
 
     /// The Sigmoid and Mul node indices of a SiLU applied to `value`, if nothing else reads its parts.
@@ -143,6 +151,8 @@ extension DNNLCompiler {
                 return .concat(copy, inputs: inputs.map(location), output: location(output))
             case .dfl(let kernel, let input, let output):
                 return .dfl(kernel, input: location(input), output: location(output))
+            case .unblock(let epilogue, let input, let residual, let output):
+                return .unblock(epilogue, input: location(input), residual: residual.map(location), output: location(output))
             case .reference(let planned, let inputs, let outputs):
                 return .reference(planned, inputs: inputs.map { $0.map { (location($0), types[$0]!) } },
                                   outputs: outputs.filter { !$0.isEmpty }.map { (location($0), types[$0]!) })

@@ -22,6 +22,8 @@ enum DNNLStep {
     case concat(ConcatCopy, inputs: [ValueLocation], output: ValueLocation)
     /// DFL decoding of a detection head, fused.
     case dfl(DFLExpectation, input: ValueLocation, output: ValueLocation)
+    /// A Winograd convolution's output moved from nChw16c to NHWC, with its SiLU and residual Add.
+    case unblock(UnblockEpilogue, input: ValueLocation, residual: ValueLocation?, output: ValueLocation)
 }
 
 /// A graph compiled for oneDNN at one set of input shapes: steps, arena size and a pool of run contexts.
@@ -46,6 +48,8 @@ final class DNNLGraph: CompiledGraph, @unchecked Sendable {
             return 0
         }.max() ?? 0
     }
+
+    var kernelNames: [String] { steps.map(\.kernelName) }
 
     func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
         let context = try checkOut()
@@ -176,6 +180,11 @@ final class RunContext {
                 try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
                 kernel.run(input: pointer(at: source, inputs: inputs).assumingMemoryBound(to: Float.self),
                            output: pointer(at: target, inputs: inputs).assumingMemoryBound(to: Float.self))
+            case .unblock(let epilogue, let source, let residual, let target):
+                try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
+                epilogue.run(blocked: pointer(at: source, inputs: inputs).assumingMemoryBound(to: Float.self),
+                             output: pointer(at: target, inputs: inputs).assumingMemoryBound(to: Float.self),
+                             residual: residual.map { UnsafePointer(pointer(at: $0, inputs: inputs).assumingMemoryBound(to: Float.self)) })
             case .reference(let planned, let inputSlots, let outputSlots):
                 // Reference kernels run in order on this thread, so finish the queued primitives first.
                 try dnnlCheck(dnnl_stream_wait(stream), "stream wait")

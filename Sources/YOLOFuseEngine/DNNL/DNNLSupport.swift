@@ -26,9 +26,13 @@ enum DNNLEngine {
 enum Layout: Hashable {
     case plain
     case nhwc
+    /// oneDNN's nChw16c: channels in blocks of 16, innermost. Only Winograd convolutions read and write it, for
+    /// channel counts that are multiples of 16 (so it holds exactly as many floats as the plain shape).
+    case channelBlocks16
 
-    /// Element strides of `shape` in this layout.
+    /// Element strides of `shape` in this layout (not defined for `channelBlocks16`, which no stride list describes).
     func strides(_ shape: Shape) -> [Int] {
+        precondition(self != .channelBlocks16, "nChw16c has no element strides")
         if self == .nhwc && shape.rank == 4 {
             let (c, h, w) = (shape.dims[1], shape.dims[2], shape.dims[3])
             return [h * w * c, 1, w * c, c]
@@ -40,6 +44,11 @@ enum Layout: Hashable {
 /// A float32 memory descriptor for `shape` in `layout`, or with explicit strides (views, transposes).
 func memoryDescriptor(_ shape: Shape, layout: Layout = .plain, strides explicit: [Int]? = nil) throws -> dnnl_memory_desc_t {
     var md = dnnl_memory_desc_t()
+    if layout == .channelBlocks16 && explicit == nil {
+        precondition(shape.rank == 4 && shape.dims[1] % 16 == 0, "nChw16c needs 4-D values with channels in whole blocks")
+        try dnnlCheck(dnnl_memory_desc_init_by_tag(&md, 4, shape.dims.map { Int64($0) }, dnnl_f32, dnnl_nChw16c), "memory descriptor \(shape) nChw16c")
+        return md
+    }
     let dims = shape.rank == 0 ? [1] : shape.dims.map { Int64($0) }
     let strides = shape.rank == 0 ? [1] : (explicit ?? layout.strides(shape)).map { Int64($0) }
     try dnnlCheck(dnnl_memory_desc_init_by_strides(&md, Int32(dims.count), dims, dnnl_f32, strides), "memory descriptor \(shape)")

@@ -9,21 +9,7 @@ struct StepProfile {
     private var totals: [String: (count: Int, seconds: Double)] = [:]
 
     mutating func record(_ step: DNNLStep, elapsed: Duration) {
-        let kind: String
-        switch step {
-        case .primitive(let primitive, _):
-            var info: UnsafePointer<CChar>?
-            _ = withUnsafeMutablePointer(to: &info) { dnnl_primitive_desc_query(primitive.descriptor, dnnl_query_impl_info_str, 0, $0) }
-            var primitiveKind = dnnl_undefined_primitive
-            _ = dnnl_primitive_desc_query(primitive.descriptor, dnnl_query_primitive_kind, 0, &primitiveKind)
-            kind = "\(String(cString: dnnl_prim_kind2str(primitiveKind))) \(info.map { String(cString: $0) } ?? "?")"
-        case .concat:
-            kind = "concat (row copies)"
-        case .dfl:
-            kind = "dfl expectation"
-        case .reference(let planned, _, _):
-            kind = "reference \(planned.node.opType)"
-        }
+        let kind = step.kernelName
         let seconds = Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds)
         totals[kind, default: (0, 0)].count += 1
         totals[kind, default: (0, 0)].seconds += seconds
@@ -37,5 +23,27 @@ struct StepProfile {
         }
         lines.append(String(format: "%8.3f total", total * 1000))
         FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+}
+
+extension DNNLStep {
+    /// The primitive's kind and oneDNN implementation, or which of the engine's own kernels the step runs.
+    var kernelName: String {
+        switch self {
+        case .primitive(let primitive, _):
+            var info: UnsafePointer<CChar>?
+            _ = withUnsafeMutablePointer(to: &info) { dnnl_primitive_desc_query(primitive.descriptor, dnnl_query_impl_info_str, 0, $0) }
+            var primitiveKind = dnnl_undefined_primitive
+            _ = dnnl_primitive_desc_query(primitive.descriptor, dnnl_query_primitive_kind, 0, &primitiveKind)
+            return "\(String(cString: dnnl_prim_kind2str(primitiveKind))) \(info.map { String(cString: $0) } ?? "?")"
+        case .concat:
+            return "concat (row copies)"
+        case .dfl:
+            return "dfl expectation"
+        case .unblock(let epilogue, _, let residual, _):
+            return "winograd epilogue" + (epilogue.swish ? " silu" : "") + (residual == nil ? "" : " add")
+        case .reference(let planned, _, _):
+            return "reference \(planned.node.opType)"
+        }
     }
 }

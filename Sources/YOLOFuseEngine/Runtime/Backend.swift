@@ -18,6 +18,8 @@ protocol Backend: Sendable {
 /// implementations may serve several runs at once.
 protocol CompiledGraph: AnyObject, Sendable {
     func run(_ inputs: [String: Tensor]) throws -> [String: Tensor]
+    /// The kernel behind every step, in run order.
+    var kernelNames: [String] { get }
 }
 
 /// Runs every node with its reference kernel, in order, allocating as it goes.
@@ -30,6 +32,8 @@ final class ReferenceGraph: CompiledGraph {
     let graph: SpecializedGraph
 
     init(graph: SpecializedGraph) { self.graph = graph }
+
+    var kernelNames: [String] { graph.nodes.map { "reference \($0.node.opType)" } }
 
     func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
         var values = graph.constants

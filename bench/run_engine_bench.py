@@ -21,6 +21,7 @@ import platform
 import shlex
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +87,17 @@ def bench_cell(arch, size, batch, a):
     return {"arch": arch, "size": size, "batch": batch, "iters": iters, "engine": best(engine_runs), "ort": best(ort_runs)}
 
 
+def measure_peak_gflops(threads):
+    """The machine's FMA peak on `threads` threads, from bench/fma_peak.c (needs a C compiler with OpenMP)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        binary = Path(tmp) / "fma_peak"
+        build = subprocess.run(["cc", "-O2", "-fopenmp", str(ROOT / "bench" / "fma_peak.c"), "-o", str(binary)],
+                               capture_output=True, text=True)
+        if build.returncode != 0:
+            sys.exit(f"cannot build bench/fma_peak.c ({build.stderr.strip()[-500:]}); pass --peak-gflops instead")
+        return run_json([str(binary), str(threads)], "fma_peak")["gflops"]
+
+
 def cpu_model():
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -145,8 +157,11 @@ def efficiency_line(results, a):
         g = gflops_per_image(str(model_path(c["arch"])), size)
         pct = lambda side: 100 * g / (c[side]["median_ms_per_image"] / 1e3) / a.peak_gflops  # noqa: E731
         parts.append(f"{ARCHS[c['arch']]} {g:.2f} GFLOPs/img: engine {pct('engine'):.1f}% (ORT {pct('ort'):.1f}%)")
-    return (f"Share of peak FLOP/s at {size}, batch 1 (peak {a.peak_gflops:g} GFLOP/s, the measured FMA peak of "
-            f"the machine; GFLOPs = 2 x MACs of Conv/MatMul from the ONNX graph): " + "; ".join(parts) + ".")
+    source = ("given with --peak-gflops" if a.peak_measured is None else
+              f"the FMA peak on {a.threads} threads measured in this run by `bench/fma_peak.c`, best of before and after")
+    return (f"Share of peak FLOP/s at {size}, batch 1 (peak {a.peak_gflops:g} GFLOP/s, {source}; GFLOPs = 2 x MACs "
+            f"of Conv/MatMul from the ONNX graph, as if every convolution were direct, so Winograd's saved "
+            f"multiplications count as speed): " + "; ".join(parts) + ".")
 
 
 def write_section(section, start=START, end=END):
@@ -190,7 +205,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=2, help="interleaved engine/ORT rounds per cell")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--peak-gflops", type=float, default=530.0, help="machine FMA peak for the %% of peak line")
+    ap.add_argument("--peak-gflops", type=float, help="machine FMA peak for the %% of peak line "
+                    "(default: measured with bench/fma_peak.c before and after the cells)")
     ap.add_argument("--no-write", action="store_true", help="leave BENCHMARKS.md alone")
     ap.add_argument("--quick", action="store_true", help="smoke test: first model only, size 320, batch 1")
     a = ap.parse_args()
@@ -204,11 +220,17 @@ def main():
                  "(or pass --yolofuse PATH)")
     ensure_models(a.models)
 
+    # The machine's speed drifts, so the peak is measured around the cells and the higher figure kept.
+    a.peak_measured = None if a.peak_gflops else [measure_peak_gflops(a.threads)]
     cells = [(m, s, b) for m in a.models for s in a.sizes for b in a.batches]
     results = []
     for i, (m, s, b) in enumerate(cells, 1):
         print(f"[{i}/{len(cells)}] {m} size {s} batch {b}", file=sys.stderr, flush=True)
         results.append(bench_cell(m, s, b, a))
+    if a.peak_measured is not None:
+        a.peak_measured.append(measure_peak_gflops(a.threads))
+        print(f"FMA peak before and after: {a.peak_measured} GFLOP/s", file=sys.stderr)
+        a.peak_gflops = max(a.peak_measured)
 
     command = shlex.join(["python3", rel(__file__), *sys.argv[1:]])
     publish(render(results, a, command), not a.no_write)

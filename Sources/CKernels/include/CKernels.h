@@ -11,10 +11,10 @@ void yf_dfl_expectation(const float *input, float *output, long rows, long bins,
 
 /// The epilogue of a convolution whose kernel writes oneDNN's nChw16c blocking (16 channels innermost, in blocks)
 /// and takes no SiLU post-op (Winograd): for the pixels [begin, end) of the flattened [images, pixels] range,
-///   nhwc[i, c] = silu(blocked[i, c]) + residual[i, c]
-/// with SiLU only when `swish` is non-zero and the residual (NHWC, same shape) only when it is not NULL.
-/// `channels` must be a multiple of 16.
-void yf_unblock_epilogue(const float *blocked, float *nhwc, const float *residual, long channels, long pixels,
-                         long begin, long end, int swish);
+///   output[i, c] = silu(blocked[i, c]) + residual[i, c]
+/// with SiLU only when `swish` is non-zero and the residual only when it is not NULL. The output and the residual
+/// are NHWC when `to_nhwc` is non-zero, else nChw16c like the input. `channels` must be a multiple of 16.
+void yf_winograd_epilogue(const float *blocked, float *output, const float *residual, long channels, long pixels,
+                          long begin, long end, int swish, int to_nhwc);
 
 #endif

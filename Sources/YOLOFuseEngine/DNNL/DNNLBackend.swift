@@ -17,13 +17,13 @@ enum DraftStep {
     case reference(PlannedNode, inputs: [String?], outputs: [String])
     case concat(ConcatCopy, inputs: [String], output: String)
     case dfl(DFLExpectation, input: String, output: String)
-    case unblock(UnblockEpilogue, input: String, residual: String?, output: String)
+    case winogradEpilogue(WinogradEpilogue, input: String, residual: String?, output: String)
 
     var reads: [String] {
         switch self {
         case .concat(_, let inputs, _): inputs
         case .dfl(_, let input, _): [input]
-        case .unblock(_, let input, let residual, _): [input] + (residual.map { [$0] } ?? [])
+        case .winogradEpilogue(_, let input, let residual, _): [input] + (residual.map { [$0] } ?? [])
         case .primitive(_, let args): args.filter { $0.argument != DNNLArgument.dst }.map(\.value)
         case .reference(_, let inputs, _): inputs.compactMap { $0 }
         }
@@ -33,7 +33,7 @@ enum DraftStep {
         switch self {
         case .concat(_, _, let output): [output]
         case .dfl(_, _, let output): [output]
-        case .unblock(_, _, _, let output): [output]
+        case .winogradEpilogue(_, _, _, let output): [output]
         case .primitive(_, let args): args.filter { $0.argument == DNNLArgument.dst }.map(\.value)
         case .reference(_, _, let outputs): outputs.filter { !$0.isEmpty }
         }

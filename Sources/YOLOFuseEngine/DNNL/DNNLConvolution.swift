@@ -19,17 +19,18 @@ extension DNNLCompiler {
             output = graph.nodes[mul].node.outputs[0]
             swish = true
         }
-        var residual: String?
+        var residualSource: String?
         if let (add, other) = residualAdd(after: output, from: index, shape: outShape) {
             skipped.insert(add)
-            residual = root(try ensure(other, .nhwc))
+            residualSource = other
             output = graph.nodes[add].node.outputs[0]
         }
 
-        if op.group == 1, try lowerWinogradConv(node, weight: weight, bias: bias, window: window, input: inType.shape, output: outShape,
-                                                 swish: swish, residual: residual, into: output) {
+        if try lowerWinogradConv(node, index: index, op: op, weight: weight, bias: bias, window: window, input: inType.shape,
+                                 output: outShape, swish: swish, residual: residualSource, into: output) {
             return
         }
+        let residual = try residualSource.map { root(try ensure($0, .nhwc)) }
         let input = root(try ensure(node.inputs[0], .nhwc))
         var src = try memoryDescriptor(inType.shape, layout: .nhwc)
         var dst = try memoryDescriptor(outShape, layout: .nhwc)
@@ -151,8 +152,8 @@ extension DNNLCompiler {
                 return .concat(copy, inputs: inputs.map(location), output: location(output))
             case .dfl(let kernel, let input, let output):
                 return .dfl(kernel, input: location(input), output: location(output))
-            case .unblock(let epilogue, let input, let residual, let output):
-                return .unblock(epilogue, input: location(input), residual: residual.map(location), output: location(output))
+            case .winogradEpilogue(let epilogue, let input, let residual, let output):
+                return .winogradEpilogue(epilogue, input: location(input), residual: residual.map(location), output: location(output))
             case .reference(let planned, let inputs, let outputs):
                 return .reference(planned, inputs: inputs.map { $0.map { (location($0), types[$0]!) } },
                                   outputs: outputs.filter { !$0.isEmpty }.map { (location($0), types[$0]!) })

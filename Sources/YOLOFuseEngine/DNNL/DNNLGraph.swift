@@ -22,8 +22,8 @@ enum DNNLStep {
     case concat(ConcatCopy, inputs: [ValueLocation], output: ValueLocation)
     /// DFL decoding of a detection head, fused.
     case dfl(DFLExpectation, input: ValueLocation, output: ValueLocation)
-    /// A Winograd convolution's output moved from nChw16c to NHWC, with its SiLU and residual Add.
-    case unblock(UnblockEpilogue, input: ValueLocation, residual: ValueLocation?, output: ValueLocation)
+    /// A Winograd convolution's SiLU and residual Add, and its output's move to NHWC where it has readers of NHWC.
+    case winogradEpilogue(WinogradEpilogue, input: ValueLocation, residual: ValueLocation?, output: ValueLocation)
 }
 
 /// A graph compiled for oneDNN at one set of input shapes: steps, arena size and a pool of run contexts.
@@ -180,7 +180,7 @@ final class RunContext {
                 try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
                 kernel.run(input: pointer(at: source, inputs: inputs).assumingMemoryBound(to: Float.self),
                            output: pointer(at: target, inputs: inputs).assumingMemoryBound(to: Float.self))
-            case .unblock(let epilogue, let source, let residual, let target):
+            case .winogradEpilogue(let epilogue, let source, let residual, let target):
                 try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
                 epilogue.run(blocked: pointer(at: source, inputs: inputs).assumingMemoryBound(to: Float.self),
                              output: pointer(at: target, inputs: inputs).assumingMemoryBound(to: Float.self),

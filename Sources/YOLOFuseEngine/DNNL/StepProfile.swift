@@ -40,8 +40,8 @@ extension DNNLStep {
             return "concat (row copies)"
         case .dfl:
             return "dfl expectation"
-        case .unblock(let epilogue, _, let residual, _):
-            return "winograd epilogue" + (epilogue.swish ? " silu" : "") + (residual == nil ? "" : " add")
+        case .winogradEpilogue(let epilogue, _, let residual, _):
+            return "winograd epilogue" + (epilogue.swish ? " silu" : "") + (residual == nil ? "" : " add") + (epilogue.toNHWC ? "" : " (nChw16c)")
         case .reference(let planned, _, _):
             return "reference \(planned.node.opType)"
         }

@@ -5,23 +5,26 @@ internal import YOLOFuseONNX
 import YOLOFuseTensor
 
 /// The epilogue of a Winograd convolution: oneDNN's Winograd kernels write nChw16c and take no SiLU or binary
-/// post-op, so one pass moves their output to NHWC, applying the SiLU and the residual Add on the way.
-struct UnblockEpilogue {
+/// post-op, so one pass applies the SiLU and the residual Add, and moves the result to NHWC unless every reader
+/// is another Winograd convolution (which reads nChw16c as it is).
+struct WinogradEpilogue {
     let images: Int
     let channels: Int
     /// Height times width.
     let pixels: Int
     let swish: Bool
+    /// Output (and residual) in NHWC; otherwise nChw16c like the input.
+    let toNHWC: Bool
 
     func run(blocked: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, residual: UnsafePointer<Float>?) {
         let total = images * pixels
         guard total * channels >= 1 << 15 else {
-            yf_unblock_epilogue(blocked, output, residual, channels, pixels, 0, total, swish ? 1 : 0)
+            yf_winograd_epilogue(blocked, output, residual, channels, pixels, 0, total, swish ? 1 : 0, toNHWC ? 1 : 0)
             return
         }
         OpenMPTeam.parallel { thread, threadCount in
-            yf_unblock_epilogue(blocked, output, residual, channels, pixels,
-                                total * thread / threadCount, total * (thread + 1) / threadCount, swish ? 1 : 0)
+            yf_winograd_epilogue(blocked, output, residual, channels, pixels,
+                                 total * thread / threadCount, total * (thread + 1) / threadCount, swish ? 1 : 0, toNHWC ? 1 : 0)
         }
     }
 }
@@ -30,22 +33,55 @@ extension DNNLCompiler {
     /// YOLOFUSE_WINOGRAD=0 lowers every convolution as direct (for comparisons).
     static let winogradEnabled = ProcessInfo.processInfo.environment["YOLOFUSE_WINOGRAD"] != "0"
 
-    /// Lowers a 3x3, stride 1 convolution with Winograd's algorithm when it qualifies: about half the time of a
-    /// direct convolution at 32 channels and up (F(2,3) and F(4,3) need 2.25x to 4x fewer multiplications), with
-    /// results within about 1e-6 of it relative. Below 32 channels the input reorder and the epilogue cost more
-    /// than the algorithm saves. Returns false, adding nothing, when the convolution does not qualify or oneDNN
-    /// has no Winograd kernel for it (no AVX-512, say).
-    mutating func lowerWinogradConv(_ node: Node, weight: Tensor, bias: String?, window: Window2D, input inShape: Shape,
-                                    output outShape: Shape, swish: Bool, residual: String?, into output: String) throws -> Bool {
-        let (inChannels, outChannels) = (inShape.dims[1], outShape.dims[1])
-        guard Self.winogradEnabled, weight.dataType == .float32, weight.shape.dims[2...] == [3, 3],
-              window.strides == [1, 1], window.dilations == [1, 1],
-              inChannels % 16 == 0, outChannels % 16 == 0, inChannels >= 32, outChannels >= 32 else { return false }
+    /// Whether oneDNN has a Winograd kernel on this CPU (its kernels need AVX-512).
+    static let winogradAvailable: Bool = {
+        var src = dnnl_memory_desc_t(), weights = dnnl_memory_desc_t(), dst = dnnl_memory_desc_t()
+        let dims: [Int64] = [1, 32, 8, 8], weightDims: [Int64] = [32, 32, 3, 3]
+        guard dnnl_memory_desc_init_by_tag(&src, 4, dims, dnnl_f32, dnnl_nChw16c) == dnnl_success,
+              dnnl_memory_desc_init_by_tag(&dst, 4, dims, dnnl_f32, dnnl_nChw16c) == dnnl_success,
+              dnnl_memory_desc_init_by_tag(&weights, 4, weightDims, dnnl_f32, dnnl_format_tag_any) == dnnl_success else { return false }
+        var descriptor = dnnl_convolution_desc_t()
+        guard dnnl_convolution_forward_desc_init(&descriptor, dnnl_forward_inference, dnnl_convolution_winograd,
+                                                 &src, &weights, nil, &dst, [1, 1], [1, 1], [1, 1]) == dnnl_success else { return false }
+        return (try? DNNLPrimitive(&descriptor, attributes: nil, what: "Winograd probe")) != nil
+    }()
+
+    /// The rule for Winograd: 3x3, stride 1, no dilation, one group, and 32 or more input and output channels in
+    /// whole blocks of 16. It takes about half the time of a direct convolution there (F(2,3) and F(4,3) need
+    /// 2.25x to 4x fewer multiplications), with results within about 1e-6 of it relative; below 32 channels the
+    /// input reorder and the epilogue cost more than the algorithm saves.
+    func winogradQualifies(_ op: ConvOp, weight: Shape, window: Window2D, input: Shape, output: Shape) -> Bool {
+        Self.winogradEnabled && Self.winogradAvailable && op.group == 1 && weight.rank == 4 && weight.dims[2...] == [3, 3]
+            && window.strides == [1, 1] && window.dilations == [1, 1]
+            && input.dims[1] % 16 == 0 && output.dims[1] % 16 == 0 && input.dims[1] >= 32 && output.dims[1] >= 32
+    }
+
+    /// Whether every reader of `value` is a convolution, after `index`, that will run as Winograd on it.
+    func onlyWinogradReaders(of value: String, after index: Int) -> Bool {
+        guard !graph.outputs.contains(value), let count = readers[value], count > 0 else { return false }
+        let readerIndices = graph.nodes.indices.filter { graph.nodes[$0].node.inputs.contains(value) }
+        return readerIndices.count == count && readerIndices.allSatisfy { reader in
+            let node = graph.nodes[reader].node
+            guard reader > index, let op = graph.nodes[reader].op as? ConvOp, node.inputs[0] == value,
+                  !node.inputs.dropFirst().contains(value), let weight = constants[node.inputs[1]], weight.dataType == .float32,
+                  let inType = types[value], let (window, outShape) = try? op.geometry(inType.shape, weight: weight.shape) else { return false }
+            return winogradQualifies(op, weight: weight.shape, window: window, input: inType.shape, output: outShape)
+        }
+    }
+
+    /// Lowers a convolution with Winograd's algorithm when `winogradQualifies`. Returns false, adding nothing,
+    /// when it does not, or when oneDNN declines this shape.
+    /// - Parameter residual: the value the fused Add brings in, not yet in any particular layout.
+    mutating func lowerWinogradConv(_ node: Node, index: Int, op: ConvOp, weight: Tensor, bias: String?, window: Window2D,
+                                    input inShape: Shape, output outShape: Shape, swish: Bool, residual: String?,
+                                    into output: String) throws -> Bool {
+        guard weight.dataType == .float32,
+              winogradQualifies(op, weight: weight.shape, window: window, input: inShape, output: outShape) else { return false }
         var src = try memoryDescriptor(inShape, layout: .channelBlocks16)
         var dst = try memoryDescriptor(outShape, layout: .channelBlocks16)
         var weightsAny = dnnl_memory_desc_t()
         try dnnlCheck(dnnl_memory_desc_init_by_tag(&weightsAny, 4, weight.shape.dims.map { Int64($0) }, dnnl_f32, dnnl_format_tag_any), "weights descriptor")
-        var biasMD = try memoryDescriptor(Shape([outChannels]))
+        var biasMD = try memoryDescriptor(Shape([outShape.dims[1]]))
         let (padLeft, padRight) = Self.padding(window, input: inShape, output: outShape)
         var descriptor = dnnl_convolution_desc_t()
         let status = withUnsafePointer(to: &biasMD) { biasPointer in
@@ -58,18 +94,24 @@ extension DNNLCompiler {
 
         let blockedInput = root(try ensure(node.inputs[0], .channelBlocks16))
         let (packedMD, packedName) = try packWeights(weight, dims: weight.shape.dims, for: primitive, hint: node.inputs[1])
-        let blockedOutput = newValue(TensorType(.float32, outShape), layout: .channelBlocks16, hint: output)
+        let outputLayout: Layout = onlyWinogradReaders(of: output, after: index) ? .channelBlocks16 : .nhwc
+        let needsEpilogue = swish || residual != nil || outputLayout == .nhwc
+        let convOutput = needsEpilogue ? newValue(TensorType(.float32, outShape), layout: .channelBlocks16, hint: output) : output
         var args: [(argument: Int32, descriptor: dnnl_memory_desc_t, value: String)] = [
             (DNNLArgument.src, src, blockedInput), (DNNLArgument.weights, packedMD, packedName),
         ]
         if let bias { args.append((DNNLArgument.bias, biasMD, bias)) }
-        args.append((DNNLArgument.dst, dst, blockedOutput))
+        args.append((DNNLArgument.dst, dst, convOutput))
         steps.append(.primitive(primitive, args))
 
         types[output] = TensorType(.float32, outShape)
-        layouts[output] = .nhwc
-        let epilogue = UnblockEpilogue(images: outShape.dims[0], channels: outChannels, pixels: outShape.dims[2] * outShape.dims[3], swish: swish)
-        steps.append(.unblock(epilogue, input: blockedOutput, residual: residual, output: output))
+        layouts[output] = outputLayout
+        if needsEpilogue {
+            let epilogue = WinogradEpilogue(images: outShape.dims[0], channels: outShape.dims[1], pixels: outShape.dims[2] * outShape.dims[3],
+                                            swish: swish, toNHWC: outputLayout == .nhwc)
+            let residualValue = try residual.map { root(try ensure($0, outputLayout)) }
+            steps.append(.winogradEpilogue(epilogue, input: convOutput, residual: residualValue, output: output))
+        }
         return true
     }
 }

@@ -3,7 +3,8 @@ internal import YOLOFuseONNX
 import YOLOFuseTensor
 
 extension DNNLCompiler {
-    /// Conv with its following SiLU (Sigmoid+Mul) and residual Add folded in as oneDNN post-ops.
+    /// Conv with its following SiLU (Sigmoid+Mul) and residual Add folded in: as oneDNN post-ops, or in the
+    /// epilogue of a Winograd convolution.
     mutating func lowerConv(_ planned: PlannedNode, index: Int) throws {
         let node = planned.node
         let op = planned.op as! ConvOp

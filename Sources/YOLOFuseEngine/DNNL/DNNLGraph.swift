@@ -1,5 +1,6 @@
 internal import CDNNL
 import Foundation
+internal import YOLOFuseONNX
 import YOLOFuseTensor
 
 /// Where a value's bytes are during a run.
@@ -24,6 +25,28 @@ enum DNNLStep {
     case dfl(DFLExpectation, input: ValueLocation, output: ValueLocation)
     /// A Winograd convolution's SiLU and residual Add, and its output's move to NHWC where it has readers of NHWC.
     case winogradEpilogue(WinogradEpilogue, input: ValueLocation, residual: ValueLocation?, output: ValueLocation)
+}
+
+extension DNNLStep {
+    /// The primitive's kind and oneDNN implementation, or which of the engine's own kernels the step runs.
+    var kernelName: String {
+        switch self {
+        case .primitive(let primitive, _):
+            var info: UnsafePointer<CChar>?
+            _ = withUnsafeMutablePointer(to: &info) { dnnl_primitive_desc_query(primitive.descriptor, dnnl_query_impl_info_str, 0, $0) }
+            var primitiveKind = dnnl_undefined_primitive
+            _ = dnnl_primitive_desc_query(primitive.descriptor, dnnl_query_primitive_kind, 0, &primitiveKind)
+            return "\(String(cString: dnnl_prim_kind2str(primitiveKind))) \(info.map { String(cString: $0) } ?? "?")"
+        case .concat:
+            return "concat (row copies)"
+        case .dfl:
+            return "dfl expectation"
+        case .winogradEpilogue(let epilogue, _, let residual, _):
+            return "winograd epilogue" + (epilogue.swish ? " silu" : "") + (residual == nil ? "" : " add") + (epilogue.toNHWC ? "" : " (nChw16c)")
+        case .reference(let planned, _, _):
+            return "reference \(planned.node.opType)"
+        }
+    }
 }
 
 /// A graph compiled for oneDNN at one set of input shapes: steps, arena size and a pool of run contexts.

@@ -1,6 +1,4 @@
-internal import CDNNL
 import Foundation
-internal import YOLOFuseONNX
 
 /// Per-run time by kind of step, printed to standard error when YOLOFUSE_PROFILE=1 (for tuning; off by default).
 struct StepProfile {
@@ -23,27 +21,5 @@ struct StepProfile {
         }
         lines.append(String(format: "%8.3f total", total * 1000))
         FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
-    }
-}
-
-extension DNNLStep {
-    /// The primitive's kind and oneDNN implementation, or which of the engine's own kernels the step runs.
-    var kernelName: String {
-        switch self {
-        case .primitive(let primitive, _):
-            var info: UnsafePointer<CChar>?
-            _ = withUnsafeMutablePointer(to: &info) { dnnl_primitive_desc_query(primitive.descriptor, dnnl_query_impl_info_str, 0, $0) }
-            var primitiveKind = dnnl_undefined_primitive
-            _ = dnnl_primitive_desc_query(primitive.descriptor, dnnl_query_primitive_kind, 0, &primitiveKind)
-            return "\(String(cString: dnnl_prim_kind2str(primitiveKind))) \(info.map { String(cString: $0) } ?? "?")"
-        case .concat:
-            return "concat (row copies)"
-        case .dfl:
-            return "dfl expectation"
-        case .winogradEpilogue(let epilogue, _, let residual, _):
-            return "winograd epilogue" + (epilogue.swish ? " silu" : "") + (residual == nil ? "" : " add") + (epilogue.toNHWC ? "" : " (nChw16c)")
-        case .reference(let planned, _, _):
-            return "reference \(planned.node.opType)"
-        }
     }
 }

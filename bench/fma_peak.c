@@ -13,30 +13,25 @@
 #define CHAINS 12
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 
-__attribute__((target("avx512f"))) static float chains512(long n) {
-    __m512 acc[CHAINS];
-    const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-6f);
-    for (int i = 0; i < CHAINS; i++) acc[i] = _mm512_set1_ps((float)i);
-    for (long k = 0; k < n; k++)
-#pragma GCC unroll 12  /* keeps every chain in a register */
-        for (int i = 0; i < CHAINS; i++) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
-    for (int i = 1; i < CHAINS; i++) acc[0] = _mm512_add_ps(acc[0], acc[i]);
-    return _mm512_reduce_add_ps(acc[0]);
-}
+// CHAINS independent chains of fused multiply-adds on one vector type, kept in registers by the full unroll; the
+// sum of the lanes keeps the compiler from dropping the work.
+#define FMA_CHAINS(name, isa, vector, lanes, set1, fmadd, storeu)                                      \
+    __attribute__((target(isa))) static float name(long n) {                                         \
+        vector acc[CHAINS];                                                                          \
+        const vector a = set1(0.999999f), b = set1(1e-6f);                                           \
+        for (int i = 0; i < CHAINS; i++) acc[i] = set1((float)i);                                    \
+        for (long k = 0; k < n; k++)                                                                 \
+            _Pragma("GCC unroll 12") for (int i = 0; i < CHAINS; i++) acc[i] = fmadd(acc[i], a, b);  \
+        float lane[lanes], sum = 0;                                                                  \
+        for (int i = 0; i < CHAINS; i++) {                                                           \
+            storeu(lane, acc[i]);                                                                    \
+            for (int j = 0; j < lanes; j++) sum += lane[j];                                          \
+        }                                                                                            \
+        return sum;                                                                                  \
+    }
 
-__attribute__((target("avx2,fma"))) static float chains256(long n) {
-    __m256 acc[CHAINS];
-    const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-6f);
-    for (int i = 0; i < CHAINS; i++) acc[i] = _mm256_set1_ps((float)i);
-    for (long k = 0; k < n; k++)
-#pragma GCC unroll 12  /* keeps every chain in a register */
-        for (int i = 0; i < CHAINS; i++) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
-    float out[8], sum = 0;
-    for (int i = 1; i < CHAINS; i++) acc[0] = _mm256_add_ps(acc[0], acc[i]);
-    _mm256_storeu_ps(out, acc[0]);
-    for (int i = 0; i < 8; i++) sum += out[i];
-    return sum;
-}
+FMA_CHAINS(chains512, "avx512f", __m512, 16, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_storeu_ps)
+FMA_CHAINS(chains256, "avx2,fma", __m256, 8, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_storeu_ps)
 
 int main(int argc, char **argv) {
     const int threads = argc > 1 ? atoi(argv[1]) : omp_get_max_threads();

@@ -6,7 +6,7 @@ Runtime cross-check of each model's overall mAP50.
   python3 bench/run_fusion_comparison.py --model mid=Models/default/model.onnx --model rgb=bench/models/rgb_n.onnx \\
       --model ir=bench/models/ir_n.onnx [--model early=bench/models/early_n.onnx] [--no-write]
 
-Every model is trained with the same command and schedule (tools/README.md) and exported with
+Models are trained with `tools/train.py` (the schedules are in BENCHMARKS.md's training section) and exported with
 `tools/export_models.py --checkpoint runs/NAME/best.pt`.
 """
 import argparse
@@ -50,7 +50,8 @@ def main():
         "",
         f"Produced by `python3 bench/run_fusion_comparison.py` on {date.today()}, commit {git_commit()}: mAP50 on the test split of "
         f"`{data.name}` ({results[models[0][0]]['all']['images']} pairs) with `yolofuse val` (conf 0.001, IoU 0.7, COCO 101-point). "
-        "Every model: scale n, 3 classes, 320 px, the same data, schedule and seed.",
+        "Every model: scale n, 3 classes, 320 px, the same data and seed; their training schedules are in the "
+        "training section.",
         "",
         "| model | all | " + " | ".join(names) + " | mAP50-95 | ORT mAP50 (difference) |",
         "|---|--:|" + "--:|" * len(names) + "--:|--:|",

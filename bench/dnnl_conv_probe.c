@@ -68,4 +68,14 @@ int main(int argc, char **argv) {
         double w_any = run(1, C, K, H, dnnl_convolution_winograd, dnnl_format_tag_any, 20, &i4);
         printf("%3d->%3d @%3d: nhwc %.3f ms (%s, %.0f GF/s) | nChw16c %.3f (%s) | wino blk %.3f (%s) | wino any %.3f (%s)\n", C, K, H, d_nhwc, i1, gf / d_nhwc * 1e3, d_blk, i2, w_blk, i3, w_any, i4);
     }
+    // Small maps (a 320-pixel input's P5), batch 1 and 8: where Winograd's tiles are mostly padding.
+    int small[][3] = {{32, 32, 10}, {64, 64, 10}, {128, 128, 10}, {32, 32, 20}};
+    for (int i = 0; i < 4; i++) {
+        for (int n = 1; n <= 8; n += 7) {
+            const char *i1, *i3;
+            double d = run(n, small[i][0], small[i][1], small[i][2], dnnl_convolution_direct, dnnl_nhwc, 50, &i1);
+            double w = run(n, small[i][0], small[i][1], small[i][2], dnnl_convolution_winograd, dnnl_nChw16c, 50, &i3);
+            printf("%3d->%3d @%3d batch %d: nhwc %.3f ms (%s) | wino blk %.3f (%s)\n", small[i][0], small[i][1], small[i][2], n, d, i1, w, i3);
+        }
+    }
 }

@@ -47,18 +47,18 @@ extension DNNLCompiler {
     }()
 
     /// The rule for Winograd: 3x3, stride 1, no dilation, one group, 32 or more input and output channels in
-    /// whole blocks of 16, and at least 256 output pixels over the batch unless both sides have 256 channels or
+    /// whole blocks of 16, and at least 256 output pixels over the batch unless both sides have 128 channels or
     /// more. It takes about half the time of a direct convolution there (F(2,3) and F(4,3) need 2.25x to 4x fewer
     /// multiplications), with results within about 1e-6 of it relative (`bench/dnnl_conv_probe.c`). Below 32
     /// channels the input reorder and the epilogue cost more than the algorithm saves; on one 10x10 map (a
-    /// 320-pixel input's P5) its tiles are mostly padding and it is slower than direct up to 128 channels.
+    /// 320-pixel input's P5) its tiles are mostly padding and it only breaks even up to 64 channels.
     func winogradQualifies(_ op: ConvOp, weight: Shape, window: Window2D, input: Shape, output: Shape) -> Bool {
         let (inChannels, outChannels) = (input.dims[1], output.dims[1])
         let pixels = output.dims[0] * output.dims[2] * output.dims[3]
         return Self.winogradEnabled && Self.winogradAvailable && op.group == 1 && weight.rank == 4 && weight.dims[2...] == [3, 3]
             && window.strides == [1, 1] && window.dilations == [1, 1]
             && inChannels % 16 == 0 && outChannels % 16 == 0 && inChannels >= 32 && outChannels >= 32
-            && (pixels >= 256 || min(inChannels, outChannels) >= 256)
+            && (pixels >= 256 || min(inChannels, outChannels) >= 128)
     }
 
     /// Whether every reader of `value` is a convolution, after `index`, that will run as Winograd on it.

@@ -252,7 +252,9 @@ struct JobEndpointTests {
 
     @Test func finishedJobsAreDeletedWithTheirFilesAfterTheRetention() async throws {
         var settings = TestServer.configuration(.sqlite)
-        settings.jobs.retention = .milliseconds(200)
+        // Long enough that a poll lands in the finished state even when the parallel suites load the machine
+        // (at 200 ms a loaded run once saw only "running" and then 404), short enough to keep the test quick.
+        settings.jobs.retention = .milliseconds(1500)
         settings.jobs.retentionSweepInterval = .milliseconds(50)
         let configuration = settings
         let app = try await buildApplication(configuration, engine: TestServer.engine)

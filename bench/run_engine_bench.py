@@ -87,15 +87,16 @@ def bench_cell(arch, size, batch, a):
     return {"arch": arch, "size": size, "batch": batch, "iters": iters, "engine": best(engine_runs), "ort": best(ort_runs)}
 
 
-def measure_peak_gflops(threads):
-    """The machine's FMA peak on `threads` threads, from bench/fma_peak.c (needs a C compiler with OpenMP)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        binary = Path(tmp) / "fma_peak"
+def measure_peak_gflops(threads, build_dir):
+    """The machine's FMA peak on `threads` threads, from bench/fma_peak.c (needs a C compiler with OpenMP); the
+    binary is built into `build_dir` once."""
+    binary = Path(build_dir) / "fma_peak"
+    if not binary.exists():
         build = subprocess.run(["cc", "-O2", "-fopenmp", str(ROOT / "bench" / "fma_peak.c"), "-o", str(binary)],
                                capture_output=True, text=True)
         if build.returncode != 0:
             sys.exit(f"cannot build bench/fma_peak.c ({build.stderr.strip()[-500:]}); pass --peak-gflops instead")
-        return run_json([str(binary), str(threads)], "fma_peak")["gflops"]
+    return run_json([str(binary), str(threads)], "fma_peak")["gflops"]
 
 
 def cpu_model():
@@ -221,14 +222,15 @@ def main():
     ensure_models(a.models)
 
     # The machine's speed drifts, so the peak is measured around the cells and the higher figure kept.
-    a.peak_measured = None if a.peak_gflops else [measure_peak_gflops(a.threads)]
+    peak_build = tempfile.TemporaryDirectory()
+    a.peak_measured = None if a.peak_gflops else [measure_peak_gflops(a.threads, peak_build.name)]
     cells = [(m, s, b) for m in a.models for s in a.sizes for b in a.batches]
     results = []
     for i, (m, s, b) in enumerate(cells, 1):
         print(f"[{i}/{len(cells)}] {m} size {s} batch {b}", file=sys.stderr, flush=True)
         results.append(bench_cell(m, s, b, a))
     if a.peak_measured is not None:
-        a.peak_measured.append(measure_peak_gflops(a.threads))
+        a.peak_measured.append(measure_peak_gflops(a.threads, peak_build.name))
         print(f"FMA peak before and after: {a.peak_measured} GFLOP/s", file=sys.stderr)
         a.peak_gflops = max(a.peak_measured)
 

@@ -34,17 +34,28 @@ extension DNNLCompiler {
     static let winogradEnabled = ProcessInfo.processInfo.environment["YOLOFUSE_WINOGRAD"] != "0"
 
     /// Whether oneDNN has a Winograd kernel on this CPU (its kernels need AVX-512).
-    static let winogradAvailable: Bool = {
-        var src = dnnl_memory_desc_t(), weights = dnnl_memory_desc_t(), dst = dnnl_memory_desc_t()
-        let dims: [Int64] = [1, 32, 8, 8], weightDims: [Int64] = [32, 32, 3, 3]
-        guard dnnl_memory_desc_init_by_tag(&src, 4, dims, dnnl_f32, dnnl_nChw16c) == dnnl_success,
-              dnnl_memory_desc_init_by_tag(&dst, 4, dims, dnnl_f32, dnnl_nChw16c) == dnnl_success,
-              dnnl_memory_desc_init_by_tag(&weights, 4, weightDims, dnnl_f32, dnnl_format_tag_any) == dnnl_success else { return false }
+    static let winogradAvailable: Bool =
+        (try? winogradPrimitive(input: Shape([1, 32, 8, 8]), output: Shape([1, 32, 8, 8]), weight: Shape([32, 32, 3, 3]),
+                                withBias: false, padLeft: [1, 1], padRight: [1, 1])) != nil
+
+    /// A Winograd convolution primitive on nChw16c, or nil where oneDNN has none for this shape; with the
+    /// descriptors of its source, destination and bias.
+    static func winogradPrimitive(input: Shape, output: Shape, weight: Shape, withBias: Bool, padLeft: [Int64], padRight: [Int64])
+        throws -> (primitive: DNNLPrimitive, src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t, bias: dnnl_memory_desc_t)? {
+        var src = try memoryDescriptor(input, layout: .channelBlocks16)
+        var dst = try memoryDescriptor(output, layout: .channelBlocks16)
+        var weightsAny = dnnl_memory_desc_t()
+        try dnnlCheck(dnnl_memory_desc_init_by_tag(&weightsAny, 4, weight.dims.map { Int64($0) }, dnnl_f32, dnnl_format_tag_any), "weights descriptor")
+        var biasMD = try memoryDescriptor(Shape([output.dims[1]]))
         var descriptor = dnnl_convolution_desc_t()
-        guard dnnl_convolution_forward_desc_init(&descriptor, dnnl_forward_inference, dnnl_convolution_winograd,
-                                                 &src, &weights, nil, &dst, [1, 1], [1, 1], [1, 1]) == dnnl_success else { return false }
-        return (try? DNNLPrimitive(&descriptor, attributes: nil, what: "Winograd probe")) != nil
-    }()
+        let status = withUnsafePointer(to: &biasMD) { biasPointer in
+            dnnl_convolution_forward_desc_init(&descriptor, dnnl_forward_inference, dnnl_convolution_winograd, &src, &weightsAny,
+                                               withBias ? biasPointer : nil, &dst, [1, 1], padLeft, padRight)
+        }
+        guard status == dnnl_success,
+              let primitive = try? DNNLPrimitive(&descriptor, attributes: DNNLAttributes(), what: "Winograd convolution") else { return nil }
+        return (primitive, src, dst, biasMD)
+    }
 
     /// The rule for Winograd: 3x3, stride 1, no dilation, one group, 32 or more input and output channels in
     /// whole blocks of 16, and at least 256 output pixels over the batch unless both sides have 128 channels or
@@ -82,19 +93,9 @@ extension DNNLCompiler {
                                     into output: String) throws -> Bool {
         guard weight.dataType == .float32,
               winogradQualifies(op, weight: weight.shape, window: window, input: inShape, output: outShape) else { return false }
-        var src = try memoryDescriptor(inShape, layout: .channelBlocks16)
-        var dst = try memoryDescriptor(outShape, layout: .channelBlocks16)
-        var weightsAny = dnnl_memory_desc_t()
-        try dnnlCheck(dnnl_memory_desc_init_by_tag(&weightsAny, 4, weight.shape.dims.map { Int64($0) }, dnnl_f32, dnnl_format_tag_any), "weights descriptor")
-        var biasMD = try memoryDescriptor(Shape([outShape.dims[1]]))
         let (padLeft, padRight) = Self.padding(window, input: inShape, output: outShape)
-        var descriptor = dnnl_convolution_desc_t()
-        let status = withUnsafePointer(to: &biasMD) { biasPointer in
-            dnnl_convolution_forward_desc_init(&descriptor, dnnl_forward_inference, dnnl_convolution_winograd, &src, &weightsAny,
-                                               bias == nil ? nil : biasPointer, &dst, [1, 1], padLeft, padRight)
-        }
-        guard status == dnnl_success,
-              let primitive = try? DNNLPrimitive(&descriptor, attributes: DNNLAttributes(), what: "Winograd convolution \(node.label)")
+        guard let (primitive, src, dst, biasMD) = try Self.winogradPrimitive(input: inShape, output: outShape, weight: weight.shape,
+                                                                           withBias: bias != nil, padLeft: padLeft, padRight: padRight)
         else { return false }
 
         let blockedInput = root(try ensure(node.inputs[0], .channelBlocks16))

@@ -106,6 +106,46 @@ struct OpConformanceTests {
                 == ["winograd epilogue silu", "winograd epilogue silu", "winograd epilogue silu add (nChw16c)"], "\(kernels)")
     }
 
+    /// Convolutions with few channels run on planar maps by the engine's own kernel (on AVX-512 CPUs): a
+    /// stride-2 stem and a 5x5 one on channel slices of the input, a C3k2-like block whose split halves, residual
+    /// and concatenation are read in place, a split half also read whole by a Sigmoid, and outputs written NHWC
+    /// for a MaxPool (with 20 channels: a full group of 16 and a partial one), one of them with a residual.
+    @Test func planarConvolutionsOnSlicesSplitsAndConcatenations() async throws {
+        var g = GraphBuilder()
+        let x = g.input("x", [3, 6, 21, 19])
+        let pads1: [String: AttributeValue] = ["pads": .ints([1, 1, 1, 1])]
+        func silu(_ v: String) -> String { g.node("Mul", [v, g.node("Sigmoid", [v])[0]])[0] }
+        let rgb = g.node("Slice", [x, g.ints("s0", [0]), g.ints("e0", [3]), g.ints("a0", [1])])[0]
+        let ir = g.node("Slice", [x, g.ints("s1", [3]), g.ints("e1", [6]), g.ints("a1", [1])])[0]
+        let stem = silu(g.node("Conv", [rgb, g.weight("w0", [5, 3, 3, 3]), g.weight("b0", [5])], ["pads": .ints([1, 1, 1, 1]), "strides": .ints([2, 2])])[0])
+        let wide = g.node("Conv", [ir, g.weight("w1", [7, 3, 5, 5])], ["pads": .ints([2, 2, 2, 2])])[0]
+        let h = silu(g.node("Conv", [stem, g.weight("w2", [8, 5, 1, 1]), g.weight("b2", [8])])[0])
+        let halves = g.node("Split", [h, g.ints("sizes", [4, 4])], outputs: 2, ["axis": .int(1)])
+        let m1 = silu(g.node("Conv", [halves[1], g.weight("w3", [3, 4, 3, 3]), g.weight("b3", [3])], pads1)[0])
+        let m2 = silu(g.node("Conv", [m1, g.weight("w4", [4, 3, 3, 3]), g.weight("b4", [4])], pads1)[0])
+        let residual = g.node("Add", [halves[1], m2])[0]
+        let cat = g.node("Concat", [halves[0], halves[1], residual], ["axis": .int(1)])[0]
+        let joined = silu(g.node("Conv", [cat, g.weight("w5", [20, 12, 1, 1]), g.weight("b5", [20])])[0])
+        let pooled = g.node("MaxPool", [joined], ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1])])[0]
+        let gate = g.node("Sigmoid", [halves[0]])[0]
+        let v = g.node("Conv", [wide, g.weight("w6", [16, 7, 1, 1]), g.weight("b6", [16])])[0]
+        let u = g.node("Add", [v, silu(g.node("Conv", [wide, g.weight("w7", [16, 7, 1, 1])])[0])])[0]
+        let pooledU = g.node("MaxPool", [u], ["kernel_shape": .ints([2, 2])])[0]
+        let outputs = [pooled, wide, gate, residual, pooledU]
+        try await compare(g, outputs: outputs)
+
+        let cpuFlags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        guard cpuFlags.contains(" avx512f ") else { return }
+        let session = try await TestSupport.onednn.load(g.model(outputs: outputs), warmUpBatches: [])
+        let kernels = try await session.kernelNames(for: ["x": Shape([3, 6, 21, 19])])
+        #expect(kernels.filter { $0.hasPrefix("planar convolution") }.sorted() == [
+            "planar convolution", "planar convolution", "planar convolution silu", "planar convolution silu",
+            "planar convolution silu", "planar convolution silu (to NHWC)", "planar convolution silu add",
+            "planar convolution silu add (to NHWC)",
+        ], "\(kernels)")
+        #expect(!kernels.contains { $0.hasPrefix("convolution") }, "\(kernels)")
+    }
+
     @Test func depthwiseDilatedAndAsymmetricConvolution() async throws {
         var g = GraphBuilder()
         let x = g.input("x", [2, 12, 7, 10])

@@ -18,12 +18,14 @@ enum DraftStep {
     case concat(ConcatCopy, inputs: [String], output: String)
     case dfl(DFLExpectation, input: String, output: String)
     case winogradEpilogue(WinogradEpilogue, input: String, residual: String?, output: String)
+    case planarConv(PlanarConvolution, inputs: [PlanarSegment], residual: PlanarSegment?, output: String)
 
     var reads: [String] {
         switch self {
         case .concat(_, let inputs, _): inputs
         case .dfl(_, let input, _): [input]
         case .winogradEpilogue(_, let input, let residual, _): [input] + (residual.map { [$0] } ?? [])
+        case .planarConv(_, let inputs, let residual, _): inputs.map(\.value) + (residual.map { [$0.value] } ?? [])
         case .primitive(_, let args): args.filter { $0.argument != DNNLArgument.dst }.map(\.value)
         case .reference(_, let inputs, _): inputs.compactMap { $0 }
         }
@@ -34,6 +36,7 @@ enum DraftStep {
         case .concat(_, _, let output): [output]
         case .dfl(_, _, let output): [output]
         case .winogradEpilogue(_, _, _, let output): [output]
+        case .planarConv(_, _, _, let output): [output]
         case .primitive(_, let args): args.filter { $0.argument == DNNLArgument.dst }.map(\.value)
         case .reference(_, _, let outputs): outputs.filter { !$0.isEmpty }
         }
@@ -71,6 +74,10 @@ struct DNNLCompiler {
     var channelViews: [String: (offset: Int, rowBytes: Int)] = [:]
     /// How to copy such a view out after all, for a concatenation that ends up in another layout.
     var viewSources: [String: (parent: dnnl_memory_desc_t, offsets: [Int], shape: Shape)] = [:]
+    /// The convolutions that run planar and the values held planar (`planPlanar`).
+    var planarPlan: (convolutions: Set<Int>, planar: Set<String>) = ([], [])
+    /// Planar values that exist only as channel ranges of stored ones, until a reader needs them whole.
+    var planarViews: [String: [PlanarSegment]] = [:]
 
     init(graph: SpecializedGraph) {
         preference = LayoutPreference(graph: graph)
@@ -97,6 +104,7 @@ struct DNNLCompiler {
 
     /// `name` in `layout`, adding a reorder step (once per value and layout) when it is stored otherwise.
     mutating func ensure(_ name: String, _ target: Layout) throws -> String {
+        materializePlanarView(name)
         let type = types[name]!
         let current = layout(name)
         if current == target || type.shape.rank != 4 || type.dataType != .float32 { return name }
@@ -127,6 +135,7 @@ struct DNNLCompiler {
     // MARK: compile
 
     mutating func compile() throws -> DNNLGraph {
+        planarPlan = planPlanar()
         for (index, planned) in graph.nodes.enumerated() where !skipped.contains(index) {
             try lower(planned, index: index)
         }
@@ -144,6 +153,10 @@ struct DNNLCompiler {
         let allFloat = zip(planned.inputTypes, planned.constants).allSatisfy { type, constant in
             type == nil || type!.dataType == .float32 || constant != nil
         } && planned.outputTypes.allSatisfy { $0.dataType == .float32 }
+        let readsPlanar = planarPlan.convolutions.contains(index) || node.outputs.contains { planarPlan.planar.contains($0) && !$0.isEmpty }
+        if !readsPlanar || node.opType != "Conv" && node.opType != "Split" && node.opType != "Slice" && node.opType != "Concat" {
+            for name in node.inputs where planarViews[name] != nil { materializePlanarView(name) }
+        }
         guard allFloat else { return try lowerReference(planned) }
         switch node.opType {
         case "Conv" where constants[node.inputs[1]] != nil:
@@ -267,7 +280,9 @@ struct DNNLCompiler {
     }
 
     mutating func lowerConcat(_ planned: PlannedNode) throws {
+        if lowerPlanarConcat(planned) { return }
         let node = planned.node
+        for name in node.inputs where planarViews[name] != nil { materializePlanarView(name) }
         let outType = planned.outputTypes[0]
         let axis = try normalizedAxis((planned.op as! ConcatOp).axis, rank: outType.shape.rank, node: node)
         // Concatenate in the inputs' layout when they agree (the reader converts once); otherwise in the
@@ -339,7 +354,9 @@ struct DNNLCompiler {
 
     /// Split and unit-step Slice: each output is a reorder from a sub-memory view of the input.
     mutating func lowerSlices(_ planned: PlannedNode) throws {
+        if lowerPlanarSlices(planned) { return }
         let node = planned.node
+        materializePlanarView(node.inputs[0])
         let input = node.inputs[0]
         let inType = types[input]!
         var views: [(offsets: [Int], shape: Shape)] = []

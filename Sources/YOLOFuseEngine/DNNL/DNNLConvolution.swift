@@ -27,6 +27,10 @@ extension DNNLCompiler {
             output = graph.nodes[add].node.outputs[0]
         }
 
+        if planarPlan.convolutions.contains(index) && layout(node.inputs[0]) == .plain {
+            return try lowerPlanarConv(planned, index: index, op: op, weight: weight, bias: bias, window: window, output: outShape,
+                                       swish: swish, residual: residualSource, into: output)
+        }
         if try lowerWinogradConv(node, index: index, op: op, weight: weight, bias: bias, window: window, input: inType.shape,
                                  output: outShape, swish: swish, residual: residualSource, into: output) {
             return
@@ -155,6 +159,9 @@ extension DNNLCompiler {
                 return .dfl(kernel, input: location(input), output: location(output))
             case .winogradEpilogue(let epilogue, let input, let residual, let output):
                 return .winogradEpilogue(epilogue, input: location(input), residual: residual.map(location), output: location(output))
+            case .planarConv(let convolution, let inputs, let residual, let output):
+                return .planarConv(convolution, inputs: inputs.map { .init(location: location($0.value), segment: $0) },
+                                   residual: residual.map { .init(location: location($0.value), segment: $0) }, output: location(output))
             case .reference(let planned, let inputs, let outputs):
                 return .reference(planned, inputs: inputs.map { $0.map { (location($0), types[$0]!) } },
                                   outputs: outputs.filter { !$0.isEmpty }.map { (location($0), types[$0]!) })

@@ -25,6 +25,8 @@ enum DNNLStep {
     case dfl(DFLExpectation, input: ValueLocation, output: ValueLocation)
     /// A Winograd convolution's SiLU and residual Add, and its output's move to NHWC where it has readers of NHWC.
     case winogradEpilogue(WinogradEpilogue, input: ValueLocation, residual: ValueLocation?, output: ValueLocation)
+    /// A convolution on planar maps by the engine's own kernel, reading its input (and residual) as channel ranges.
+    case planarConv(PlanarConvolution, inputs: [PlanarConvolution.Source], residual: PlanarConvolution.Source?, output: ValueLocation)
 }
 
 extension DNNLStep {
@@ -43,6 +45,8 @@ extension DNNLStep {
             return "dfl expectation"
         case .winogradEpilogue(let epilogue, _, let residual, _):
             return "winograd epilogue" + (epilogue.swish ? " silu" : "") + (residual == nil ? "" : " add") + (epilogue.toNHWC ? "" : " (nChw16c)")
+        case .planarConv(let convolution, _, let residual, _):
+            return "planar convolution" + (convolution.swish ? " silu" : "") + (residual == nil ? "" : " add") + (convolution.outputNHWC ? " (to NHWC)" : "")
         case .reference(let planned, _, _):
             return "reference \(planned.node.opType)"
         }
@@ -208,6 +212,13 @@ final class RunContext {
                 epilogue.run(blocked: pointer(at: source, inputs: inputs).assumingMemoryBound(to: Float.self),
                              output: pointer(at: target, inputs: inputs).assumingMemoryBound(to: Float.self),
                              residual: residual.map { UnsafePointer(pointer(at: $0, inputs: inputs).assumingMemoryBound(to: Float.self)) })
+            case .planarConv(let convolution, let sources, let residual, let target):
+                try dnnlCheck(dnnl_stream_wait(stream), "stream wait")
+                func floats(_ source: PlanarConvolution.Source) -> UnsafePointer<Float> {
+                    UnsafePointer(pointer(at: source.location, inputs: inputs).assumingMemoryBound(to: Float.self))
+                }
+                convolution.run(inputs: sources.map { (floats($0), $0.segment) }, residual: residual.map { (floats($0), $0.segment) },
+                                output: pointer(at: target, inputs: inputs).assumingMemoryBound(to: Float.self))
             case .reference(let planned, let inputSlots, let outputSlots):
                 // Reference kernels run in order on this thread, so finish the queued primitives first.
                 try dnnlCheck(dnnl_stream_wait(stream), "stream wait")

@@ -43,14 +43,17 @@ def test_conditions(data):
     return conditions
 
 
-def ort_val(model, data):
-    """The ONNX Runtime + pycocotools cross-check (tools/ort_val.py)."""
-    return json.loads(subprocess.run([sys.executable, str(ROOT / "tools" / "ort_val.py"), str(model), "--data", str(data)],
+def ort_val(model, data, size=None):
+    """The ONNX Runtime + pycocotools cross-check (tools/ort_val.py); `size`: square input of a dynamic model."""
+    extra = ["--size", str(size)] if size else []
+    return json.loads(subprocess.run([sys.executable, str(ROOT / "tools" / "ort_val.py"), str(model), "--data", str(data)] + extra,
                                      check=True, capture_output=True, text=True).stdout)
 
 
-def swift_val(binary, model, data):
-    out = subprocess.run([binary, "val", "--model", str(model), "--data", str(data), "--json"], check=True, capture_output=True, text=True).stdout
+def swift_val(binary, model, data, size=None):
+    extra = ["--imgsz", str(size)] if size else []
+    out = subprocess.run([binary, "val", "--model", str(model), "--data", str(data), "--json"] + extra,
+                         check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 

@@ -17,7 +17,7 @@ struct PlanarSegment: Equatable {
 
 /// A convolution with few channels on planar maps, by our own kernel (`Sources/CKernels/planar_convolution.c`).
 /// oneDNN keeps channels innermost and vectorises over them, so 3 to 16 channels leave most of each vector empty
-/// (the stems and the narrow C3k2 blocks of mid fusion ran at 15 to 45 GFLOP/s); vectorising along the row
+/// (mid fusion's stems and first C3k2 blocks ran at about 36 to 46 GFLOP/s); vectorising along the row
 /// instead fills every lane, and planar maps make a Split or a channel Concat a matter of pointers.
 struct PlanarConvolution {
     let images: Int

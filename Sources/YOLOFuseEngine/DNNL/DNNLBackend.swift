@@ -153,8 +153,9 @@ struct DNNLCompiler {
         let allFloat = zip(planned.inputTypes, planned.constants).allSatisfy { type, constant in
             type == nil || type!.dataType == .float32 || constant != nil
         } && planned.outputTypes.allSatisfy { $0.dataType == .float32 }
-        let readsPlanar = planarPlan.convolutions.contains(index) || node.outputs.contains { planarPlan.planar.contains($0) && !$0.isEmpty }
-        if !readsPlanar || node.opType != "Conv" && node.opType != "Split" && node.opType != "Slice" && node.opType != "Concat" {
+        // Planar views reach other lowerings whole: convolutions get them through `ensure`, slices and concatenations
+        // read them as ranges or copy them out themselves.
+        if !["Conv", "Split", "Slice", "Concat"].contains(node.opType) {
             for name in node.inputs where planarViews[name] != nil { materializePlanarView(name) }
         }
         guard allFloat else { return try lowerReference(planned) }

@@ -13,19 +13,9 @@ extension DNNLCompiler {
         let bias = node.inputs.count > 2 && !node.inputs[2].isEmpty ? node.inputs[2] : nil
         let (window, outShape) = try op.geometry(inType.shape, weight: weight.shape)
 
-        var output = node.outputs[0]
-        var swish = false
-        if let (sigmoid, mul) = siluAfter(output, from: index) {
-            skipped.formUnion([sigmoid, mul])
-            output = graph.nodes[mul].node.outputs[0]
-            swish = true
-        }
-        var residualSource: String?
-        if let (add, other) = residualAdd(after: output, from: index, shape: outShape) {
-            skipped.insert(add)
-            residualSource = other
-            output = graph.nodes[add].node.outputs[0]
-        }
+        let epilogue = fusedEpilogue(ofConvolution: index, outputShape: outShape)
+        skipped.formUnion(epilogue.nodes)
+        let (output, swish, residualSource) = (epilogue.output, epilogue.swish, epilogue.residual)
 
         if planarPlan.convolutions.contains(index) && layout(node.inputs[0]) == .plain {
             return try lowerPlanarConv(planned, index: index, op: op, weight: weight, bias: bias, window: window, output: outShape,
@@ -81,6 +71,25 @@ extension DNNLCompiler {
         let packedName = newValue(TensorType(.float32, Shape([packed.elementCount])), layout: .plain, hint: hint)
         constants[packedName] = packed
         return (packedMD, packedName)
+    }
+
+    /// What a convolution's step absorbs after it: its SiLU (Sigmoid and Mul) and then a residual Add, as node
+    /// indices, and the value the step finally writes.
+    func fusedEpilogue(ofConvolution index: Int, outputShape: Shape) -> (nodes: [Int], swish: Bool, residual: String?, output: String) {
+        var output = graph.nodes[index].node.outputs[0]
+        var nodes: [Int] = []
+        if let (sigmoid, mul) = siluAfter(output, from: index) {
+            nodes += [sigmoid, mul]
+            output = graph.nodes[mul].node.outputs[0]
+        }
+        let swish = !nodes.isEmpty
+        var residual: String?
+        if let (add, other) = residualAdd(after: output, from: index, shape: outputShape) {
+            nodes.append(add)
+            residual = other
+            output = graph.nodes[add].node.outputs[0]
+        }
+        return (nodes, swish, residual, output)
     }
 
     /// The Sigmoid and Mul node indices of a SiLU applied to `value`, if nothing else reads its parts.

@@ -108,21 +108,12 @@ extension DNNLCompiler {
             case "Conv" where planar.contains(node.inputs[0]) && !node.inputs.dropFirst().contains(node.inputs[0]):
                 guard planarQualifies(planned) else { continue }
                 convolutions.insert(index)
-                planar.insert(fusedOutput(ofConvolution: index))
+                planar.insert(fusedEpilogue(ofConvolution: index, outputShape: planned.outputTypes[0].shape).output)
             default:
                 break
             }
         }
         return (convolutions, planar)
-    }
-
-    /// The value a convolution's step finally writes: after its SiLU and its residual Add, as `lowerConv` fuses them.
-    func fusedOutput(ofConvolution index: Int) -> String {
-        let planned = graph.nodes[index]
-        var output = planned.node.outputs[0]
-        if let (_, mul) = siluAfter(output, from: index) { output = graph.nodes[mul].node.outputs[0] }
-        if let (add, _) = residualAdd(after: output, from: index, shape: planned.outputTypes[0].shape) { output = graph.nodes[add].node.outputs[0] }
-        return output
     }
 
     /// The channel range of each output of a Split or unit-step Slice along axis 1 of a 4-D value (nothing cut
@@ -215,7 +206,7 @@ extension DNNLCompiler {
         let outputLayout: Layout = residualIsView || hasPlanarReader(output) || preference.layout(for: output) != .nhwc ? .plain : .nhwc
         var residualSegment: PlanarSegment?
         if let residual {
-            if planarViews[residual].map({ $0.count > 1 }) ?? false { materializePlanarView(residual) }
+            // A residual made of several ranges is copied out whole by `ensure`.
             if outputLayout == .plain, layout(residual) == .plain, let segment = planarSegments(residual).only {
                 residualSegment = segment
             } else {

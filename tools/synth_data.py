@@ -70,9 +70,9 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--quality", type=int, default=90, help="JPEG quality")
-    ap.add_argument("--generation", type=int, choices=[1, 2], default=GENERATION,
-                    help="scene generation: 1 without glass panes and cold-weather clothing (the data the "
-                         "default model was first trained on), 2 with them")
+    ap.add_argument("--generation", type=int, choices=[1, 2, 3], default=GENERATION,
+                    help="scene generation: 1 without glass panes and cold-weather clothing, 2 with them, "
+                         "3 adds thermal crossover at low sun (glare) and more panes")
     a = ap.parse_args()
     W, H = (int(v) for v in a.size.lower().split("x"))
 

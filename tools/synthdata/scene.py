@@ -23,9 +23,14 @@ CONDITIONS = ("day", "night", "fog", "glare")
 
 MIN_VISIBLE_FRACTION = 0.2
 MIN_BOX_PX = 3
-GENERATION = 2          # 2 added glass panes and cold-weather clothing (IR failures beyond crossover)
-BEHIND_GLASS_P = 0.15   # people behind a shop window or shelter wall, in every condition
+GENERATION = 3          # 2 added glass panes and cold-weather clothing (IR failures beyond crossover);
+                        # 3 added crossover at low sun, damp clothing in fog, parked bikes that
+                        # mirror the ground, and more glass
+BEHIND_GLASS_P = {2: 0.15, 3: 0.2}  # people behind a shop window or shelter wall, in every condition
 INSULATED_P = 0.3       # people in cold-weather clothing at night, in fog and in glare
+DAMP_CLOTHING_P = 0.5   # generation 3: in fog, clothing wet with mist sits at air temperature as well
+LOW_SUN_CROSSOVER_P = 0.75  # generation 3: clothing at the ground's temperature in glare scenes
+REFLECTING_PANES_P = {2: [.5, .3, .2], 3: [.3, .3, .25, .15]}  # empty panes per scene: 0, 1, 2, (3)
 PANES = ("pane", "pane_reflection")  # glass in front of the person placed there, or free-standing
 
 
@@ -346,9 +351,10 @@ def compose(rng, world, cond):
     # IR), and empty panes may carry a warm reflection that IR alone takes for a person.
     if world.generation >= 2:
         for y, kind, x, s in list(items):
-            if kind == "person" and rng.random() < BEHIND_GLASS_P:
+            if kind == "person" and rng.random() < BEHIND_GLASS_P[min(world.generation, 3)]:
                 items.append((y + 0.5, "pane", x, s))
-        for _ in range(int(rng.choice([0, 1, 2], p=[.5, .3, .2]))):
+        p_panes = REFLECTING_PANES_P[min(world.generation, 3)]
+        for _ in range(int(rng.choice(len(p_panes), p=p_panes))):
             s = s_for(16, 1.75, 0.35, 2.5, H)
             if s is not None:
                 items.append((cam.y_for(s), "pane_reflection", rng.uniform(0, 1) * W, s))
@@ -429,7 +435,13 @@ def _build(rng, world, cond, kind, x, y, s, night):
         d = int(rng.choice([-1, 1]))
         g = S.bicycle_geometry(x, y, s, d, rng.uniform(0, 0.9))
         ridden = rng.random() < 0.6
-        parts.append((S.bicycle_prims(rng, th, g, s, ridden), 2, None))
+        prims = S.bicycle_prims(rng, th, g, s, ridden)
+        if world.generation >= 3 and not ridden and cond != "night":
+            # A parked bike's thin low-emissivity frame mirrors the ground around it; only the
+            # cold night sky makes it stand out. Take the ground's temperature where it stands.
+            t_here = _temp_at(world, x, y)
+            prims = [p._replace(temp=t_here + rng.normal(0, 0.3)) for p in prims]
+        parts.append((prims, 2, None))
         if ridden:
             look = _insulated(rng, world, _crossover(rng, world, S.person_look(rng, th), x, y - 0.9 * s))
             h = 1.75 * s * rng.uniform(0.92, 1.08)
@@ -463,7 +475,7 @@ def _build(rng, world, cond, kind, x, y, s, night):
         parts.append((S.ghost_car_prims(rng, th, x, y, s), None, None))
     elif kind == "painted_bike":
         # Paint has the emissivity of the surface it is on: take that surface's temperature.
-        t_here = world.temp.getpixel((int(np.clip(x, 0, world.W - 1)), int(np.clip(y, 0, world.H - 1))))
+        t_here = _temp_at(world, x, y)
         prims = S.painted_bike_prims(rng, th, x, y, s * rng.uniform(1.5, 2.5))
         parts.append(([p._replace(temp=t_here) for p in prims], None, None))
     elif kind in PANES:
@@ -480,24 +492,39 @@ def _build(rng, world, cond, kind, x, y, s, night):
 
 
 def _crossover(rng, world, look, x, y):
-    """Daytime thermal crossover: nine people in ten end up within a few tenths of a degree of
+    """Thermal crossover. By day nine people in ten end up within a few tenths of a degree of
     whatever is behind them (sun-heated road or ground), about the sensor's noise, so in IR they
-    vanish; the rest keep the physical model and stay visible (cooler or warmer than the ground)."""
-    if world.th.condition != "day" or rng.random() > 0.9:
+    vanish; the rest keep the physical model and stay visible (cooler or warmer than the ground).
+    From generation 3 glare scenes cross over too, as the low sun of glare is the sun of morning
+    and evening, the hours of crossover: three people in four have clothing and hair at the
+    ground's temperature, and the cold air keeps their skin within a third of its contrast."""
+    cond = world.th.condition
+    low_sun = world.generation >= 3 and cond == "glare"
+    if not (cond == "day" or low_sun) or rng.random() > (LOW_SUN_CROSSOVER_P if low_sun else 0.9):
         return look
-    bg = world.temp.getpixel((int(np.clip(x, 0, world.W - 1)), int(np.clip(y, 0, world.H - 1))))
+    bg = _temp_at(world, x, y)
     look = dict(look)
     look["t_top"], look["t_bottom"] = bg + rng.normal(0, 0.3), bg + rng.normal(0, 0.3)
+    if low_sun:
+        look["t_hair"], look["t_bag"] = bg + rng.normal(0, 0.3), bg + rng.normal(0, 0.3)
+        look["t_skin"] = bg + rng.uniform(0.0, 0.3) * max(0.0, look["t_skin"] - bg)
+        return look
     look["t_skin"], look["t_hair"] = bg + rng.uniform(-0.3, 0.6), bg + rng.normal(0, 0.3)
     look["t_bag"] = bg + rng.normal(0, 0.3)
     return look
+
+
+def _temp_at(world, x, y):
+    """The temperature drawn so far at (x, y), clamped to the frame."""
+    return world.temp.getpixel((int(np.clip(x, 0, world.W - 1)), int(np.clip(y, 0, world.H - 1))))
 
 
 def _insulated(rng, world, look):
     """Cold-weather clothing: a padded coat, a hood and gloves sit at about air temperature, so
     in IR such a person shrinks to a dim face (the other IR failure besides crossover)."""
     th = world.th
-    if world.generation < 2 or th.condition == "day" or rng.random() > INSULATED_P:
+    p = DAMP_CLOTHING_P if world.generation >= 3 and th.condition == "fog" else INSULATED_P
+    if world.generation < 2 or th.condition == "day" or rng.random() > p:
         return look
     look = dict(look)
     coat = th.ambient + rng.uniform(0.3, 1.8) + th.sun * rng.uniform(0, 2)
@@ -595,7 +622,8 @@ def labels_from(world):
 
 def render_pair(rng, W, H, condition=None, generation=GENERATION):
     """Render one pair. Returns (rgb uint8 [H,W,3], ir uint8 [H,W], labels, condition).
-    generation 1 draws the scenes without glass and cold-weather clothing, exactly as before."""
+    Earlier generations draw their scenes exactly as before: 1 without glass and cold-weather
+    clothing, 2 without crossover at low sun and with fewer panes."""
     cond = condition or str(rng.choice(CONDITIONS))
     th = Thermal(cond, rng)
     cam = Camera(rng, W, H)

@@ -7,7 +7,9 @@ the contrast between things, not absolute values:
          sun-baked dark car roofs and hot spots dominate the gain.
   night  cold air and ground, warm bodies and engines: IR at its best.
   fog    mild air, little sun; LWIR passes fog far better than visible light.
-  glare  a cold sunny day with a low sun: good IR contrast (the sun blinds only the RGB camera).
+  glare  a cold sunny day with a low sun: good IR contrast (the sun blinds only the RGB camera),
+         except that from generation 3 most clothing crosses over with the ground at low sun
+         (scene.py applies that per person).
 """
 
 

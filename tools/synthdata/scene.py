@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw
 
 from . import shapes as S
 from .sensor import finish_ir, finish_rgb
+from .shade import DeepShade
 from .thermal import Thermal
 
 CLASSES = ("person", "car", "bicycle")
@@ -25,7 +26,7 @@ MIN_VISIBLE_FRACTION = 0.2
 MIN_BOX_PX = 3
 GENERATION = 3          # 2 added glass panes and cold-weather clothing (IR failures beyond crossover);
                         # 3 added crossover at low sun, damp clothing in fog, parked bikes that
-                        # mirror the ground, and more glass
+                        # mirror the ground, and more glass; 4 (opt-in) adds deep shade by day
 BEHIND_GLASS_P = {2: 0.15, 3: 0.2}  # people behind a shop window or shelter wall, in every condition
 INSULATED_P = 0.3       # people in cold-weather clothing at night, in fog and in glare
 DAMP_CLOTHING_P = 0.5   # generation 3: in fog, clothing wet with mist sits at air temperature as well
@@ -73,6 +74,7 @@ class World:
         self.next_obj_id, self.next_clutter_id = 1, 255
         self.labelled = []      # (id, class, geometric bbox, in-frame pixel count)
         self.emitters = []      # (x, y, radius px, rgb[, strength]) light sources for night lighting
+        self.shade = None       # DeepShade by day from generation 4
 
     def begin(self, rgb, temp):
         self.rgb = Image.fromarray(rgb, "RGB")
@@ -366,6 +368,8 @@ def compose(rng, world, cond):
             items.append((cam.y_for(s), kind, rng.uniform(-0.05, 1.05) * W, s))
 
     items.sort(key=lambda it: it[0])
+    if world.generation >= 4 and cond == "day":
+        world.shade = DeepShade(rng, world)
     shadow = _ShadowLayer(world) if cond in ("day", "glare") and th.sun > 0.3 else None
     if shadow and getattr(world, "buildings", None) and rng.random() < 0.7:
         # Upright person-shaped shadows on facades: person-like in RGB, nothing in IR.
@@ -401,6 +405,8 @@ def compose(rng, world, cond):
                 continue
             eid = world.new_id(depth, clutter=cls is None and kind in ("tree", "bush", "pole", "fence"))
             world.draw(prims, eid)
+            if world.shade and world.shade.covers(x, y):
+                world.shade.ids.add(eid)
             if cls is not None:
                 box = prims_bbox([p for p in prims if p.rgb is not None])
                 cb = _clip_box(box, world.W, world.H)
@@ -409,6 +415,8 @@ def compose(rng, world, cond):
                 n0 = int((np.asarray(world.ids.crop(cb)) == eid).sum())
                 if n0 > 0:
                     world.labelled.append((eid, cls, box, cb, n0))
+    if world.shade:
+        world.shade.apply()
 
 
 def _build(rng, world, cond, kind, x, y, s, night):
@@ -417,7 +425,7 @@ def _build(rng, world, cond, kind, x, y, s, night):
     th = world.th
     parts = []
     if kind == "person":
-        look = _crossover(rng, world, S.person_look(rng, th), x, y - 0.9 * s)
+        look = _crossover(rng, world, S.person_look(rng, th), x, y - 0.9 * s, y)
         look = _insulated(rng, world, look)
         h = 1.75 * s * (rng.uniform(0.62, 0.78) if rng.random() < 0.12 else rng.uniform(0.9, 1.1))
         pose = str(rng.choice(["stand", "walk", "run", "wave"], p=[.3, .45, .15, .1]))
@@ -443,7 +451,7 @@ def _build(rng, world, cond, kind, x, y, s, night):
             prims = [p._replace(temp=t_here + rng.normal(0, 0.3)) for p in prims]
         parts.append((prims, 2, None))
         if ridden:
-            look = _insulated(rng, world, _crossover(rng, world, S.person_look(rng, th), x, y - 0.9 * s))
+            look = _insulated(rng, world, _crossover(rng, world, S.person_look(rng, th), x, y - 0.9 * s, y))
             h = 1.75 * s * rng.uniform(0.92, 1.08)
             j = S.rider_joints(g["saddle"], g["bar"], g["pedal"], g["bb"], h, d)
             parts.append((S.person_prims(j, look), 0, None))
@@ -491,7 +499,7 @@ def _build(rng, world, cond, kind, x, y, s, night):
     return parts
 
 
-def _crossover(rng, world, look, x, y):
+def _crossover(rng, world, look, x, y, feet_y):
     """Thermal crossover. By day nine people in ten end up within a few tenths of a degree of
     whatever is behind them (sun-heated road or ground), about the sensor's noise, so in IR they
     vanish; the rest keep the physical model and stay visible (cooler or warmer than the ground).
@@ -499,6 +507,8 @@ def _crossover(rng, world, look, x, y):
     and evening, the hours of crossover: three people in four have clothing and hair at the
     ground's temperature, and the cold air keeps their skin within a third of its contrast."""
     cond = world.th.condition
+    if world.shade and world.shade.covers(x, feet_y):
+        return look  # out of the sun: no crossover
     low_sun = world.generation >= 3 and cond == "glare"
     if not (cond == "day" or low_sun) or rng.random() > (LOW_SUN_CROSSOVER_P if low_sun else 0.9):
         return look
@@ -623,7 +633,7 @@ def labels_from(world):
 def render_pair(rng, W, H, condition=None, generation=GENERATION):
     """Render one pair. Returns (rgb uint8 [H,W,3], ir uint8 [H,W], labels, condition).
     Earlier generations draw their scenes exactly as before: 1 without glass and cold-weather
-    clothing, 2 without crossover at low sun and with fewer panes."""
+    clothing, 2 without crossover at low sun and with fewer panes, 3 without deep shade."""
     cond = condition or str(rng.choice(CONDITIONS))
     th = Thermal(cond, rng)
     cam = Camera(rng, W, H)

@@ -505,7 +505,8 @@ def _crossover(rng, world, look, x, y, feet_y):
     vanish; the rest keep the physical model and stay visible (cooler or warmer than the ground).
     From generation 3 glare scenes cross over too, as the low sun of glare is the sun of morning
     and evening, the hours of crossover: three people in four have clothing and hair at the
-    ground's temperature, and the cold air keeps their skin within a third of its contrast."""
+    ground's temperature, and the cold air keeps their skin within a third of its contrast.
+    (x, y) is the point behind the body; people standing in deep shade (feet_y) never cross over."""
     cond = world.th.condition
     if world.shade and world.shade.covers(x, feet_y):
         return look  # out of the sun: no crossover

@@ -58,6 +58,20 @@ def twin_width(scale, nc):
     return round(hi, 4)
 
 
+def drop_modality(x, p, gen):
+    """Modality dropout: each pair of the batch [N, 6, H, W] loses its RGB (channels 0-2) or its IR
+    (3-5) with probability p, set to black, as a dead or covered camera would deliver it."""
+    n = x.shape[0]
+    drop = torch.rand(n, generator=gen) < p
+    if not drop.any():
+        return x
+    ir = torch.rand(n, generator=gen) < 0.5
+    x = x.clone()
+    x[drop & ~ir, :3] = 0
+    x[drop & ir, 3:] = 0
+    return x
+
+
 def model_meta(args, nc, names):
     width = args.width if args.width else (twin_width(args.scale, nc) if args.arch in ("rgb", "ir")
                                            else SCALES[args.scale])
@@ -150,6 +164,9 @@ def parse_args(argv=None):
     ap.add_argument("--mosaic", type=float, default=0.5, help="mosaic probability")
     ap.add_argument("--close-mosaic", type=int, default=None, help="no mosaic in the last N epochs (default epochs//5)")
     ap.add_argument("--no-augment", action="store_true")
+    ap.add_argument("--modality-dropout", type=float, default=0.0,
+                    help="fusion models: blank one modality (RGB or IR, even odds) of each training pair with "
+                         "this probability, so neither stream learns to lean on the other")
     ap.add_argument("--ema", type=int, default=1, help="1: keep an EMA of the weights (evaluated and exported)")
     ap.add_argument("--workers", type=int, default=1, help="data loader processes (0: load in the main process)")
     ap.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda, cuda:1 ...")
@@ -250,8 +267,10 @@ def main(argv=None):
     with open(os.path.join(out, "args.json"), "w") as f:
         json.dump({"args": vars(args), "meta": meta}, f, indent=1)
 
+    drop_p = getattr(args, "modality_dropout", 0.0)  # absent from checkpoints written before the option
     for epoch in range(start_epoch, args.epochs):
         t0 = time.time()
+        drop_gen = torch.Generator().manual_seed(args.seed * 1000 + epoch + 1)
         model.train()
         train_ds.epoch = epoch
         if epoch >= args.epochs - close_mosaic:
@@ -273,6 +292,8 @@ def main(argv=None):
                 else:
                     g["lr"] = target_lr
             x = imgs.to(device, non_blocking=True).float() / 255
+            if drop_p and meta["channels"] == 6 and meta["arch"] in ("mid", "early"):
+                x = drop_modality(x, drop_p, drop_gen)
             loss, items = criterion(model(x), targets)
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -267,7 +267,8 @@ def main(argv=None):
     with open(os.path.join(out, "args.json"), "w") as f:
         json.dump({"args": vars(args), "meta": meta}, f, indent=1)
 
-    drop_p = getattr(args, "modality_dropout", 0.0)  # absent from checkpoints written before the option
+    # Fusion models only; the option is absent from checkpoints written before it.
+    drop_p = getattr(args, "modality_dropout", 0.0) if meta["arch"] in ("mid", "early") else 0.0
     for epoch in range(start_epoch, args.epochs):
         t0 = time.time()
         drop_gen = torch.Generator().manual_seed(args.seed * 1000 + epoch + 1)
@@ -292,7 +293,7 @@ def main(argv=None):
                 else:
                     g["lr"] = target_lr
             x = imgs.to(device, non_blocking=True).float() / 255
-            if drop_p and meta["channels"] == 6 and meta["arch"] in ("mid", "early"):
+            if drop_p:
                 x = drop_modality(x, drop_p, drop_gen)
             loss, items = criterion(model(x), targets)
             opt.zero_grad(set_to_none=True)

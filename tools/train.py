@@ -18,6 +18,7 @@ and writes OUT/last.pt (model, EMA, optimiser, epoch) and OUT/best.pt (best val 
   python3 tools/train.py --data data/synth --arch mid --scale n --imgsz 320 --epochs 30 --batch 16 --out runs/mid_n
   python3 tools/train.py --out runs/mid_n --resume            # continue from runs/mid_n/last.pt
   python3 tools/train.py --data data/new --arch mid --init runs/mid_n/best.pt --out runs/mid_n_ft  # fine-tune
+  python3 tools/train.py --data data/new --arch mid --init Models/default/model.onnx --out runs/mid_ft  # from an export
   python3 tools/export_models.py --checkpoint runs/mid_n/best.pt --out mid_n.onnx
 """
 import argparse
@@ -37,6 +38,8 @@ from yolofuse_models import SCALES, build  # noqa: E402
 from yolofuse_train.data import PairDataset, collate, read_meta  # noqa: E402
 from yolofuse_train.loss import DetectionLoss, init_detect_bias  # noqa: E402
 from yolofuse_train.metrics import DetectionMetrics, nms  # noqa: E402
+from yolofuse_train.onnx_init import calibrate_batchnorm, check_against_onnx, load_onnx_weights  # noqa: E402
+from yolofuse_train.stream_heads import StreamHeads  # noqa: E402
 
 CONDITIONS = ("day", "night", "fog", "glare")
 
@@ -167,6 +170,9 @@ def parse_args(argv=None):
     ap.add_argument("--modality-dropout", type=float, default=0.0,
                     help="fusion models: blank one modality (RGB or IR, even odds) of each training pair with "
                          "this probability, so neither stream learns to lean on the other")
+    ap.add_argument("--stream-heads", type=float, default=0.0,
+                    help="mid fusion only: add this weight times the loss of a training-only head on each "
+                         "stream's own features, so neither stream is left to lean on the other")
     ap.add_argument("--ema", type=int, default=1, help="1: keep an EMA of the weights (evaluated and exported)")
     ap.add_argument("--workers", type=int, default=1, help="data loader processes (0: load in the main process)")
     ap.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda, cuda:1 ...")
@@ -179,8 +185,9 @@ def parse_args(argv=None):
     ap.add_argument("--out", default=None, help="run directory (default runs/ARCH_SCALE)")
     ap.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     ap.add_argument("--init", default=None,
-                    help="start from this checkpoint's weights (its EMA when it has one) with a new optimiser and "
-                         "schedule: fine-tuning on new data; the architecture must match")
+                    help="start from this checkpoint's weights (its EMA when it has one), or from an exported model "
+                         "(.onnx, such as Models/default/model.onnx), with a new optimiser and schedule: "
+                         "fine-tuning on new data; the architecture must match")
     return ap.parse_args(argv)
 
 
@@ -220,6 +227,11 @@ def main(argv=None):
     model = build_from_meta(meta)
     if ckpt:
         model.load_state_dict(ckpt["model"])
+    elif args.init and args.init.endswith(".onnx"):
+        try:
+            load_onnx_weights(model, args.init)
+        except ValueError as e:
+            sys.exit(f"--init: {e}")
     elif args.init:
         src = torch.load(args.init, map_location="cpu", weights_only=False)
         mismatch = {k: (src["meta"][k], meta[k]) for k in ("arch", "width", "nc", "channels")
@@ -241,10 +253,29 @@ def main(argv=None):
     val_loader = torch.utils.data.DataLoader(val_ds, batch_size=args.batch, shuffle=False,
                                              num_workers=args.workers, collate_fn=collate)
     nb = math.ceil(len(train_ds) / args.batch)
+    if not ckpt and args.init and args.init.endswith(".onnx"):
+        # BatchNorm statistics from unaugmented training pairs; eval-mode outputs stay the export's.
+        calib = PairDataset(args.data, "train", args.imgsz, augment=False, limit=4 * args.batch)
+        batches = [imgs.float() / 255 for imgs, _, _ in torch.utils.data.DataLoader(
+            calib, batch_size=args.batch, num_workers=0, collate_fn=collate)]
+        model.cpu()
+        calibrate_batchnorm(model, batches)
+        diff = check_against_onnx(model, args.init, batches[0][:2])
+        print(f"initialised from {args.init}: BatchNorm calibrated on {len(calib)} pairs, "
+              f"largest difference from ONNX Runtime {diff:.2e}")
+        model.to(device)
 
+    # The option is absent from checkpoints written before it.
+    head_gain = getattr(args, "stream_heads", 0.0) if meta["arch"] == "mid" else 0.0
+    heads = StreamHeads(model, nc, args.imgsz).to(device) if head_gain else None
+    if heads and ckpt:
+        heads.load_state_dict(ckpt["stream_heads"])
+    trained = torch.nn.ModuleList([model, heads]) if heads else model
     lr0 = args.lr or (0.01 if args.optimizer == "sgd" else 0.002)
-    opt = make_optimizer(model, args.optimizer, lr0, args.momentum, args.weight_decay)
+    opt = make_optimizer(trained, args.optimizer, lr0, args.momentum, args.weight_decay)
     ema = EMA(model) if args.ema else None
+    if heads:
+        heads.attach(model)  # after the EMA's copy, which must not carry the hooks
     start_epoch, best = 0, -1.0
     if ckpt:
         opt.load_state_dict(ckpt["optimizer"])
@@ -296,9 +327,12 @@ def main(argv=None):
             if drop_p:
                 x = drop_modality(x, drop_p, drop_gen)
             loss, items = criterion(model(x), targets)
+            if heads:
+                stream_loss, _ = heads.loss(targets)
+                loss = loss + head_gain * stream_loss
             opt.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
+            torch.nn.utils.clip_grad_norm_(trained.parameters(), 10.0)
             opt.step()
             if ema:
                 ema.update(model)
@@ -326,7 +360,8 @@ def main(argv=None):
                                     for c in cols])
         state = {"epoch": epoch, "model": model.state_dict(), "optimizer": opt.state_dict(),
                  "ema": ema.ema.state_dict() if ema else None, "ema_updates": ema.updates if ema else 0,
-                 "best_fitness": best, "args": vars(args), "meta": meta}
+                 "best_fitness": best, "args": vars(args), "meta": meta,
+                 "stream_heads": heads.state_dict() if heads else None}
         if fitness is not None and fitness > best:
             best = state["best_fitness"] = fitness
             save_atomic(state, os.path.join(out, "best.pt"))

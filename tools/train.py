@@ -212,6 +212,8 @@ def main(argv=None):
         print(f"resuming {path}: next epoch {ckpt['epoch'] + 2}/{args.epochs}")
     if not args.data:
         sys.exit("--data is required")
+    if getattr(args, "stream_heads", 0.0) and args.arch != "mid":
+        sys.exit("--stream-heads: mid fusion only (it has a stream per modality)")
     os.makedirs(out, exist_ok=True)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -328,8 +330,7 @@ def main(argv=None):
                 x = drop_modality(x, drop_p, drop_gen)
             loss, items = criterion(model(x), targets)
             if heads:
-                stream_loss, _ = heads.loss(targets)
-                loss = loss + head_gain * stream_loss
+                loss = loss + head_gain * heads.loss(targets)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trained.parameters(), 10.0)

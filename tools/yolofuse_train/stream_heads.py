@@ -21,7 +21,7 @@ class StreamHeads(nn.Module):
         with torch.no_grad():
             was_training = model.training
             model.eval()
-            probe = model.rgb(torch.zeros(1, 3, 64, 64))
+            probe = model.rgb(torch.zeros(1, 3, 64, 64, device=next(model.parameters()).device))
             model.train(was_training)
         channels = tuple(f.shape[1] for f in probe)
         self.heads = nn.ModuleDict({s: Detect(nc, channels, style="v11") for s in self.STREAMS})
@@ -41,9 +41,8 @@ class StreamHeads(nn.Module):
         self.handles = [getattr(model, s).register_forward_hook(keep(s)) for s in self.STREAMS]
 
     def loss(self, targets):
-        """Mean of the streams' detection losses on the features of the last forward pass, and its items."""
-        total, items = 0.0, 0.0
+        """Mean of the streams' detection losses on the features of the last training forward pass."""
+        total = 0.0
         for s in self.STREAMS:
-            loss, parts = self.criteria[s](self.heads[s](list(self.features.pop(s))), targets)
-            total, items = total + loss, items + parts
-        return total / len(self.STREAMS), items / len(self.STREAMS)
+            total = total + self.criteria[s](self.heads[s](list(self.features.pop(s))), targets)[0]
+        return total / len(self.STREAMS)

@@ -227,9 +227,10 @@ def main(argv=None):
     nc = len(names)
     meta = ckpt["meta"] if ckpt else model_meta(args, nc, names)
     model = build_from_meta(meta)
+    init_from_export = not ckpt and bool(args.init) and args.init.endswith(".onnx")
     if ckpt:
         model.load_state_dict(ckpt["model"])
-    elif args.init and args.init.endswith(".onnx"):
+    elif init_from_export:
         try:
             load_onnx_weights(model, args.init)
         except ValueError as e:
@@ -255,7 +256,7 @@ def main(argv=None):
     val_loader = torch.utils.data.DataLoader(val_ds, batch_size=args.batch, shuffle=False,
                                              num_workers=args.workers, collate_fn=collate)
     nb = math.ceil(len(train_ds) / args.batch)
-    if not ckpt and args.init and args.init.endswith(".onnx"):
+    if init_from_export:
         # BatchNorm statistics from unaugmented training pairs; eval-mode outputs stay the export's.
         calib = PairDataset(args.data, "train", args.imgsz, augment=False, limit=4 * args.batch)
         batches = [imgs.float() / 255 for imgs, _, _ in torch.utils.data.DataLoader(

@@ -18,14 +18,13 @@ from yolofuse_models.blocks import Conv, fuse
 
 
 def _initializers(path):
-    model = onnx.load(path)
-    return {t.name: numpy_helper.to_array(t).copy() for t in model.graph.initializer}, model
+    return {t.name: numpy_helper.to_array(t).copy() for t in onnx.load(path).graph.initializer}
 
 
 def load_onnx_weights(model, path):
     """Copies an export's weights into `model` (same architecture, BatchNorm unfolded as the identity plus the
     folded bias). A twin's export is its inner 3-channel stream, so names may lack the `model.` prefix."""
-    inits, _ = _initializers(path)
+    inits = _initializers(path)
     fused = fuse(copy.deepcopy(model)).state_dict()
 
     def source(key):
@@ -41,7 +40,7 @@ def load_onnx_weights(model, path):
         raise ValueError(f"{path} does not match this architecture: {len(missing)} weights missing "
                          f"(first: {missing[:3]}), {len(wrong)} of another shape (first: {wrong[:3]}); "
                          f"pass the --arch and --scale it was trained with")
-    state = model.state_dict()
+    done = set()
     with torch.no_grad():
         for name, m in model.named_modules():
             if isinstance(m, Conv) and isinstance(m.bn, nn.BatchNorm2d):
@@ -51,10 +50,9 @@ def load_onnx_weights(model, path):
                 m.bn.bias.copy_(torch.from_numpy(inits[source(pre + "bias")]))
                 m.bn.running_mean.zero_()
                 m.bn.running_var.fill_(1.0 - m.bn.eps)  # (x - 0) / sqrt(var + eps) = x
-        done = {f"{n}.{s}" for n, m in model.named_modules() if isinstance(m, Conv) and isinstance(m.bn, nn.BatchNorm2d)
-                for s in ("conv.weight", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var",
-                          "bn.num_batches_tracked")}
-        for key, value in state.items():
+                done.update(f"{name}.{p}" for p in ("conv.weight", "bn.weight", "bn.bias", "bn.running_mean",
+                                                     "bn.running_var", "bn.num_batches_tracked"))
+        for key, value in model.state_dict().items():
             if key in done or source(key) is None:
                 continue
             value.copy_(torch.from_numpy(inits[source(key)]))

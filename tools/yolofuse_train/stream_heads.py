@@ -29,7 +29,6 @@ class StreamHeads(nn.Module):
             init_detect_bias(head, imgsz)
         self.criteria = {s: DetectionLoss(self.heads[s]) for s in self.STREAMS}
         self.features = {}
-        self.handles = []
 
     def attach(self, model):
         """Keeps each stream's (P3, P4, P5) from the model's training forward passes."""
@@ -38,7 +37,8 @@ class StreamHeads(nn.Module):
                 if module.training:
                     self.features[stream] = output
             return hook
-        self.handles = [getattr(model, s).register_forward_hook(keep(s)) for s in self.STREAMS]
+        for s in self.STREAMS:
+            getattr(model, s).register_forward_hook(keep(s))
 
     def loss(self, targets):
         """Mean of the streams' detection losses on the features of the last training forward pass."""

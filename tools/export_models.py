@@ -371,7 +371,7 @@ def load_checkpoint(path, two_inputs=False):
     """Model (eval mode, EMA weights when present) and metadata from a tools/train.py checkpoint."""
     ck = torch.load(path, map_location="cpu", weights_only=False)
     meta = ck["meta"]
-    model = build(meta["arch"], nc=meta["nc"], width=meta["width"])
+    model = build(meta["arch"], nc=meta["nc"], width=meta["width"], stream_widths=meta.get("stream_widths"))
     model.load_state_dict(ck["ema"] if ck.get("ema") else ck["model"])
     if isinstance(model, SingleStream):
         # A single-modality twin ships as what it is: a 3-channel model of its modality (an IR model takes the

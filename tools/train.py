@@ -78,14 +78,27 @@ def drop_modality(x, p, gen):
 def model_meta(args, nc, names):
     width = args.width if args.width else (twin_width(args.scale, nc) if args.arch in ("rgb", "ir")
                                            else SCALES[args.scale])
-    m = build(args.arch, nc=nc, width=width)
-    return {"arch": args.arch, "scale": args.scale, "width": width, "nc": nc, "names": names,
+    streams = parse_stream_widths(getattr(args, "stream_widths", None))
+    m = build(args.arch, nc=nc, width=width, stream_widths=streams)
+    return {"arch": args.arch, "scale": args.scale, "width": width, "stream_widths": streams, "nc": nc, "names": names,
             "imgsz": args.imgsz, "fusion": m.fusion, "modality": m.modality, "channels": m.channels,
             "params": count_params(m)}
 
 
+def parse_stream_widths(text):
+    """"1.2,0.75" -> (1.2, 0.75): the RGB and IR backbone widths of mid fusion."""
+    if not text:
+        return None
+    try:
+        rgb, ir = (float(v) for v in text.split(","))
+    except ValueError:
+        sys.exit(f"--stream-widths {text!r}: expected two numbers, RGB then IR, such as 1.2,0.75")
+    return (rgb, ir)
+
+
 def build_from_meta(meta):
-    return build(meta["arch"], nc=meta["nc"], width=meta["width"])
+    # Checkpoints written before per-stream widths existed have no such key.
+    return build(meta["arch"], nc=meta["nc"], width=meta["width"], stream_widths=meta.get("stream_widths"))
 
 
 class EMA:
@@ -155,6 +168,8 @@ def parse_args(argv=None):
     ap.add_argument("--arch", choices=["mid", "early", "rgb", "ir"], default="mid")
     ap.add_argument("--scale", choices=sorted(SCALES), default="n")
     ap.add_argument("--width", type=float, default=None, help="override the width multiplier")
+    ap.add_argument("--stream-widths", default=None,
+                    help="mid fusion: RGB,IR backbone widths apart from the head's --width, e.g. 1.2,0.75")
     ap.add_argument("--imgsz", type=int, default=320)
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--batch", type=int, default=16)
@@ -237,8 +252,8 @@ def main(argv=None):
             sys.exit(f"--init: {e}")
     elif args.init:
         src = torch.load(args.init, map_location="cpu", weights_only=False)
-        mismatch = {k: (src["meta"][k], meta[k]) for k in ("arch", "width", "nc", "channels")
-                    if src["meta"][k] != meta[k]}
+        mismatch = {k: (src["meta"].get(k), meta.get(k)) for k in ("arch", "width", "stream_widths", "nc", "channels")
+                    if src["meta"].get(k) != meta.get(k)}
         if mismatch:
             sys.exit(f"--init {args.init}: architecture differs (checkpoint, this run): {mismatch}")
         model.load_state_dict(src["ema"] or src["model"])
@@ -246,7 +261,8 @@ def main(argv=None):
     else:
         init_detect_bias(model.detect, args.imgsz)
     model.to(device)
-    print(f"{meta['arch']} scale {meta['scale']} width {meta['width']}: {meta['params'] / 1e6:.3f} M params, "
+    streams = f" streams {meta['stream_widths']}" if meta.get("stream_widths") else ""
+    print(f"{meta['arch']} scale {meta['scale']} width {meta['width']}{streams}: {meta['params'] / 1e6:.3f} M params, "
           f"device {device}, {torch.get_num_threads()} threads")
 
     hyp = {"mosaic": args.mosaic}

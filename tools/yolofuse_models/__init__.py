@@ -16,8 +16,14 @@ ARCHS = {"mid": MidFusionYOLO, "early": EarlyFusionYOLO, "yolov8": YOLOv8,
          "ir": lambda nc, width: SingleStream(nc, width, "ir")}
 
 
-def build(arch, scale="n", nc=80, two_inputs=False, width=None):
-    model = ARCHS[arch](nc=nc, width=SCALES[scale] if width is None else width)
+def build(arch, scale="n", nc=80, two_inputs=False, width=None, stream_widths=None):
+    width = SCALES[scale] if width is None else width
+    if stream_widths:
+        if arch != "mid":
+            raise ValueError("stream widths exist only for mid fusion (one backbone per modality)")
+        model = MidFusionYOLO(nc=nc, width=width, stream_widths=stream_widths)
+    else:
+        model = ARCHS[arch](nc=nc, width=width)
     if two_inputs:
         if not hasattr(model, "forward_pair"):
             raise ValueError("two-input form only exists for the RGB+IR fusion models")

@@ -32,20 +32,24 @@ class MidFusionYOLO(nn.Module):
 
     fusion, modality, channels = "mid", "rgb+ir", 6
 
-    def __init__(self, nc=80, width=1.0):
+    def __init__(self, nc=80, width=1.0, stream_widths=None):
         super().__init__()
         # Concat widths are written as sums of their parts so any width multiplier stays consistent.
-        c = lambda v: ch(v, width)
+        # stream_widths (rgb, ir) sizes each backbone apart from the head: a modality that carries more
+        # of the scene can get more of a fixed parameter budget.
+        wr, wi = stream_widths or (width, width)
+        c, r, i = (lambda v: ch(v, width)), (lambda v: ch(v, wr)), (lambda v: ch(v, wi))
         self.nc = nc
-        self.rgb = Backbone11(width)
-        self.ir = Backbone11(width)
+        self.rgb = Backbone11(wr)
+        self.ir = Backbone11(wi)
         self.up = nn.Upsample(scale_factor=2, mode="nearest")
-        self.h30 = C3k2(2 * c(128) + 2 * c(64), c(64), 1, False)  # fused P5 up + fused P4
-        self.h33 = C3k2(c(64) + 2 * c(64), c(32), 1, False)      # up + fused P3 -> P3 out
+        f3, f4, f5 = r(64) + i(64), r(64) + i(64), r(128) + i(128)  # fused P3, P4, P5
+        self.h30 = C3k2(f5 + f4, c(64), 1, False)            # fused P5 up + fused P4
+        self.h33 = C3k2(c(64) + f3, c(32), 1, False)         # up + fused P3 -> P3 out
         self.h34 = Conv(c(32), c(32), 3, 2)
-        self.h36 = C3k2(c(32) + c(64), c(64), 1, False)       # -> P4 out
+        self.h36 = C3k2(c(32) + c(64), c(64), 1, False)      # -> P4 out
         self.h37 = Conv(c(64), c(64), 3, 2)
-        self.h39 = C3k2(c(64) + 2 * c(128), c(128), 1, True)     # -> P5 out
+        self.h39 = C3k2(c(64) + f5, c(128), 1, True)         # -> P5 out
         self.detect = Detect(nc, (c(32), c(64), c(128)), style="v11", width=width)
 
     def forward_pair(self, rgb, ir):

@@ -28,7 +28,8 @@ common=(--arch "$arch" --scale n --imgsz 320 --batch 16 --workers 1 --threads 1 
 
 for ((s = 0; s < last; s++)); do
     out=runs/${outs[s]}
-    if [[ -f $out/complete ]]; then
+    # Done here, or on another machine whose best checkpoint of it was kept.
+    if [[ -f $out/complete || ( ! -d $out && -f bench/checkpoints/${outs[s]}.pt ) ]]; then
         continue
     fi
     if [[ -f $out/last.pt ]]; then

@@ -26,10 +26,15 @@ outs=("${name}_n" "${name}_n_ft" "${name}_n_g3" "${name}_n_g3b" "${name}_n_g3c")
 epochs=(20 14 10 10 8)
 common=(--arch "$arch" --scale n --imgsz 320 --batch 16 --workers 1 --threads 1 --cache --val-every 2 "$@")
 
+# The newest stage kept in the repository: it and every stage before it were done on some machine.
+kept=-1
+for ((s = 0; s < ${#outs[@]}; s++)); do
+    [[ -f bench/checkpoints/${outs[s]}.pt ]] && kept=$s
+done
+
 for ((s = 0; s < last; s++)); do
     out=runs/${outs[s]}
-    # Done here, or on another machine whose best checkpoint of it was kept.
-    if [[ -f $out/complete || ( ! -d $out && -f bench/checkpoints/${outs[s]}.pt ) ]]; then
+    if [[ -f $out/complete ]] || { ((s <= kept)) && [[ ! -f $out/last.pt ]]; }; then
         continue
     fi
     if [[ -f $out/last.pt ]]; then

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from onnx_fold import fold_constants  # noqa: E402
-from yolofuse_models import SCALES, TwoInput, build, fuse  # noqa: E402
+from yolofuse_models import SCALES, TwoInput, build, build_from_meta, fuse  # noqa: E402
 from yolofuse_models.blocks import Conv  # noqa: E402
 from yolofuse_models.single_stream import SingleStream  # noqa: E402
 
@@ -371,7 +371,7 @@ def load_checkpoint(path, two_inputs=False):
     """Model (eval mode, EMA weights when present) and metadata from a tools/train.py checkpoint."""
     ck = torch.load(path, map_location="cpu", weights_only=False)
     meta = ck["meta"]
-    model = build(meta["arch"], nc=meta["nc"], width=meta["width"], stream_widths=meta.get("stream_widths"))
+    model = build_from_meta(meta)
     model.load_state_dict(ck["ema"] if ck.get("ema") else ck["model"])
     if isinstance(model, SingleStream):
         # A single-modality twin ships as what it is: a 3-channel model of its modality (an IR model takes the

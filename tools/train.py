@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from yolofuse_models import SCALES, build  # noqa: E402
+from yolofuse_models import SCALES, build, build_from_meta  # noqa: E402
 from yolofuse_train.data import PairDataset, collate, read_meta  # noqa: E402
 from yolofuse_train.loss import DetectionLoss, init_detect_bias  # noqa: E402
 from yolofuse_train.metrics import DetectionMetrics, nms  # noqa: E402
@@ -78,27 +78,22 @@ def drop_modality(x, p, gen):
 def model_meta(args, nc, names):
     width = args.width if args.width else (twin_width(args.scale, nc) if args.arch in ("rgb", "ir")
                                            else SCALES[args.scale])
-    streams = parse_stream_widths(getattr(args, "stream_widths", None))
-    m = build(args.arch, nc=nc, width=width, stream_widths=streams)
-    return {"arch": args.arch, "scale": args.scale, "width": width, "stream_widths": streams, "nc": nc, "names": names,
+    m = build(args.arch, nc=nc, width=width, stream_widths=args.stream_widths)
+    return {"arch": args.arch, "scale": args.scale, "width": width, "stream_widths": args.stream_widths, "nc": nc,
+            "names": names,
             "imgsz": args.imgsz, "fusion": m.fusion, "modality": m.modality, "channels": m.channels,
             "params": count_params(m)}
 
 
-def parse_stream_widths(text):
+def stream_widths(text):
     """"1.2,0.75" -> (1.2, 0.75): the RGB and IR backbone widths of mid fusion."""
-    if not text:
-        return None
     try:
         rgb, ir = (float(v) for v in text.split(","))
     except ValueError:
-        sys.exit(f"--stream-widths {text!r}: expected two numbers, RGB then IR, such as 1.2,0.75")
+        raise argparse.ArgumentTypeError(f"{text!r}: expected two numbers, RGB then IR, such as 1.2,0.75")
+    if rgb <= 0 or ir <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: widths must be positive")
     return (rgb, ir)
-
-
-def build_from_meta(meta):
-    # Checkpoints written before per-stream widths existed have no such key.
-    return build(meta["arch"], nc=meta["nc"], width=meta["width"], stream_widths=meta.get("stream_widths"))
 
 
 class EMA:
@@ -168,7 +163,7 @@ def parse_args(argv=None):
     ap.add_argument("--arch", choices=["mid", "early", "rgb", "ir"], default="mid")
     ap.add_argument("--scale", choices=sorted(SCALES), default="n")
     ap.add_argument("--width", type=float, default=None, help="override the width multiplier")
-    ap.add_argument("--stream-widths", default=None,
+    ap.add_argument("--stream-widths", type=stream_widths, default=None,
                     help="mid fusion: RGB,IR backbone widths apart from the head's --width, e.g. 1.2,0.75")
     ap.add_argument("--imgsz", type=int, default=320)
     ap.add_argument("--epochs", type=int, default=30)
@@ -229,6 +224,8 @@ def main(argv=None):
         sys.exit("--data is required")
     if getattr(args, "stream_heads", 0.0) and args.arch != "mid":
         sys.exit("--stream-heads: mid fusion only (it has a stream per modality)")
+    if getattr(args, "stream_widths", None) and args.arch != "mid":
+        sys.exit("--stream-widths: mid fusion only (it has a backbone per modality)")
     os.makedirs(out, exist_ok=True)
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -29,3 +29,9 @@ def build(arch, scale="n", nc=80, two_inputs=False, width=None, stream_widths=No
             raise ValueError("two-input form only exists for the RGB+IR fusion models")
         model = TwoInput(model)
     return model
+
+
+def build_from_meta(meta):
+    """The architecture a tools/train.py checkpoint's metadata describes (checkpoints from before per-stream
+    widths have no such key)."""
+    return build(meta["arch"], nc=meta["nc"], width=meta["width"], stream_widths=meta.get("stream_widths"))

@@ -26,7 +26,8 @@ MIN_VISIBLE_FRACTION = 0.2
 MIN_BOX_PX = 3
 GENERATION = 3          # 2 added glass panes and cold-weather clothing (IR failures beyond crossover);
                         # 3 added crossover at low sun, damp clothing in fog, parked bikes that
-                        # mirror the ground, and more glass; 4 (opt-in) adds deep shade by day
+                        # mirror the ground, and more glass; 4 (opt-in) adds deep shade by day;
+                        # 5 (opt-in) is 3 with exposed skin keeping part of its contrast in daytime crossover
 BEHIND_GLASS_P = {2: 0.15, 3: 0.2}  # people behind a shop window or shelter wall, in every condition
 INSULATED_P = 0.3       # people in cold-weather clothing at night, in fog and in glare
 DAMP_CLOTHING_P = 0.5   # generation 3: in fog, clothing wet with mist sits at air temperature as well
@@ -368,7 +369,7 @@ def compose(rng, world, cond):
             items.append((cam.y_for(s), kind, rng.uniform(-0.05, 1.05) * W, s))
 
     items.sort(key=lambda it: it[0])
-    if world.generation >= 4 and cond == "day":
+    if world.generation == 4 and cond == "day":
         world.shade = DeepShade(rng, world)
     shadow = _ShadowLayer(world) if cond in ("day", "glare") and th.sun > 0.3 else None
     if shadow and getattr(world, "buildings", None) and rng.random() < 0.7:
@@ -520,7 +521,16 @@ def _crossover(rng, world, look, x, y, feet_y):
         look["t_hair"], look["t_bag"] = bg + rng.normal(0, 0.3), bg + rng.normal(0, 0.3)
         look["t_skin"] = bg + rng.uniform(0.0, 0.3) * max(0.0, look["t_skin"] - bg)
         return look
-    look["t_skin"], look["t_hair"] = bg + rng.uniform(-0.3, 0.6), bg + rng.normal(0, 0.3)
+    offset = rng.uniform(-0.3, 0.6)
+    if world.generation == 5:
+        # Skin is held near 34 C whatever the sun does to clothing, so the face and hands keep 15 to 50 % of
+        # their contrast with the ground (a warm or cool spot of a degree or two) while the rest of the body
+        # vanishes. Derived from the same draw, so no other random number and no RGB pixel changes.
+        keep = 0.15 + 0.35 * (offset + 0.3) / 0.9
+        look["t_skin"] = bg + keep * (look["t_skin"] - bg)
+    else:
+        look["t_skin"] = bg + offset
+    look["t_hair"] = bg + rng.normal(0, 0.3)
     look["t_bag"] = bg + rng.normal(0, 0.3)
     return look
 

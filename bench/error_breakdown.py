@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Where a model's errors are, in one scene condition of a synthetic test split: found, missed and false objects per
+class with their median height, at a working threshold rather than over the whole precision-recall curve. With
+--mosaic, the most confident false detections (or the largest missed objects) of one class as RGB | IR crops.
+
+  python3 bench/error_breakdown.py MODEL --data data/synth --condition day [--imgsz 480] [--conf 0.25] \
+      [--against OTHER] [--mosaic out.png --kind false|missed|other --cls 0]
+
+--against counts the labelled objects each of two models finds and the other misses; --kind other shows those
+only OTHER finds.
+
+ONNX Runtime with the reference pipeline of tools/reference_detect.py (letterbox, NMS IoU 0.45); a detection is
+found when it overlaps an unmatched label of its class at IoU 0.5 or more, most confident first.
+"""
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from PIL import Image, ImageDraw
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from reference_detect import letterbox, load, nms  # noqa: E402
+
+
+def iou(a, b):
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter + 1e-9)
+
+
+def detect(session, rgb, ir, size, conf):
+    """Detections [(class, score, [x1, y1, x2, y2])] in original pixels."""
+    a, r, left, top = letterbox(rgb, size, size)
+    b = letterbox(np.repeat(ir, 3, 2) if ir.shape[2] == 1 else ir, size, size)[0]
+    x = np.concatenate([a, b], 2).transpose(2, 0, 1)[None].astype(np.float32) / 255
+    inputs = session.get_inputs()
+    if len(inputs) == 2:
+        feeds = {inputs[0].name: x[:, :3], inputs[1].name: x[:, 3:]}
+    elif inputs[0].shape[1] == 3:  # a twin: the image of its own modality
+        ir_only = session.get_modelmeta().custom_metadata_map.get("modality") == "ir"
+        feeds = {inputs[0].name: x[:, 3:] if ir_only else x[:, :3]}
+    else:
+        feeds = {inputs[0].name: x}
+    out = session.run(None, feeds)[0][0]
+    scores = out[4:].T
+    classes, best = scores.argmax(1), scores.max(1)
+    keep = best >= conf
+    cx, cy, w, h = out[:4, keep]
+    boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], 1)
+    chosen = nms(boxes, best[keep], classes[keep], 0.45, 300)
+    shift = np.array([left, top, left, top])
+    return [(int(classes[keep][i]), float(best[keep][i]), list((boxes[i] - shift) / r)) for i in chosen]
+
+
+def labels(path, width, height):
+    out = []
+    for line in path.read_text().split("\n"):
+        if line.strip():
+            c, cx, cy, w, h = map(float, line.split())
+            out.append((int(c), [(cx - w / 2) * width, (cy - h / 2) * height, (cx + w / 2) * width,
+                                 (cy + h / 2) * height]))
+    return out
+
+
+def match(detections, truth):
+    """Splits into found, false and missed, each [(class, score, box)], plus the indices of the labels found."""
+    used, found, false = set(), [], []
+    for c, score, box in sorted(detections, key=lambda d: -d[1]):
+        overlaps = [(iou(box, g), j) for j, (gc, g) in enumerate(truth) if gc == c and j not in used]
+        best, j = max(overlaps, default=(0.0, -1))
+        if best >= 0.5:
+            used.add(j)
+            found.append((c, score, box))
+        else:
+            false.append((c, score, box))
+    missed = [(c, 0.0, g) for j, (c, g) in enumerate(truth) if j not in used]
+    return found, false, missed, used
+
+
+def mosaic(errors, split, path, count=24, columns=4, tile=120):
+    tiles = []
+    for name, (c, score, box) in errors[:count]:
+        rgb, ir = (Image.open(split / kind / f"{name}.jpg").convert("RGB") for kind in ("images", "imagesIR"))
+        x1, y1, x2, y2 = box
+        margin = 0.6 * max(x2 - x1, y2 - y1)
+        crop = (int(x1 - margin), int(y1 - margin), int(x2 + margin), int(y2 + margin))
+        k = tile / (crop[2] - crop[0])
+        pair = []
+        for image in (rgb, ir):
+            t = image.crop(crop).resize((tile, tile))
+            draw = ImageDraw.Draw(t)
+            draw.rectangle([(x1 - crop[0]) * k, (y1 - crop[1]) * k, (x2 - crop[0]) * k, (y2 - crop[1]) * k],
+                           outline=(255, 0, 0))
+            if not pair:
+                draw.text((2, 2), f"{score:.2f} {name}", fill=(255, 255, 0))
+            pair.append(np.asarray(t))
+        tiles.append(np.concatenate(pair, 1))
+    rows = [np.concatenate(tiles[i:i + columns], 1) for i in range(0, len(tiles) - columns + 1, columns)]
+    Image.fromarray(np.concatenate(rows, 0)).save(path)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("model")
+    ap.add_argument("--data", default="data/synth")
+    ap.add_argument("--split", default="test")
+    ap.add_argument("--condition", default="day")
+    ap.add_argument("--imgsz", type=int, default=480)
+    ap.add_argument("--conf", type=float, default=0.25)
+    ap.add_argument("--against", help="a second model to compare found labels with")
+    ap.add_argument("--mosaic")
+    ap.add_argument("--kind", choices=["false", "missed", "other"], default="false")
+    ap.add_argument("--cls", type=int, default=0)
+    a = ap.parse_args()
+    data = Path(a.data)
+    split = data / a.split
+    with open(data / "conditions.csv") as f:
+        names = sorted(r["name"] for r in csv.DictReader(f) if r["split"] == a.split and r["condition"] == a.condition)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session, other = (ort.InferenceSession(m, options, providers=["CPUExecutionProvider"]) if m else None
+                      for m in (a.model, a.against))
+    errors = {"found": [], "false": [], "missed": [], "only": [], "other": []}
+    for name in names:
+        rgb, ir = load(split / "images" / f"{name}.jpg"), load(split / "imagesIR" / f"{name}.jpg")
+        truth = labels(split / "labels" / f"{name}.txt", rgb.shape[1], rgb.shape[0])
+        *kinds, found = match(detect(session, rgb, ir, a.imgsz, a.conf), truth)
+        for kind, entries in zip(("found", "false", "missed"), kinds):
+            errors[kind] += [(name, e) for e in entries]
+        if other:
+            found_other = match(detect(other, rgb, ir, a.imgsz, a.conf), truth)[3]
+            for kind, indices in (("only", found - found_other), ("other", found_other - found)):
+                errors[kind] += [(name, (truth[j][0], 1.0, truth[j][1])) for j in sorted(indices)]
+    print(f"{Path(a.model).name}: {len(names)} {a.condition} pairs of {a.split}, {a.imgsz} px, conf {a.conf}")
+    if other:
+        print(f"  only:  found by {Path(a.model).name} alone; other: by {Path(a.against).name} alone")
+    for kind, found in errors.items():
+        for c in sorted({e[0] for _, e in found}):
+            heights = [e[2][3] - e[2][1] for _, e in found if e[0] == c]
+            print(f"  {kind:6s} class {c}: {len(heights):4d}, median height {np.median(heights):.0f} px")
+    if a.mosaic:
+        chosen = [e for e in errors[a.kind] if e[1][0] == a.cls]
+        key = (lambda e: -e[1][1]) if a.kind == "false" else (lambda e: -(e[1][2][3] - e[1][2][1]))
+        mosaic(sorted(chosen, key=key), split, a.mosaic)
+
+
+if __name__ == "__main__":
+    main()

@@ -6,8 +6,8 @@ class with their median height, at a working threshold rather than over the whol
   python3 bench/error_breakdown.py MODEL --data data/synth --condition day [--imgsz 480] [--conf 0.25] \
       [--against OTHER] [--mosaic out.png --kind false|missed|other --cls 0]
 
---against counts the labelled objects each of two models finds and the other misses; --kind other shows those
-only OTHER finds.
+--against counts the labelled objects each of two models finds and the other misses, with MODEL's best score on
+each that only OTHER finds (how near it came); --kind other shows those.
 
 ONNX Runtime with the reference pipeline of tools/reference_detect.py (letterbox, NMS IoU 0.45); a detection is
 found when it overlaps an unmatched label of its class at IoU 0.5 or more, most confident first.
@@ -133,15 +133,26 @@ def main():
             errors[kind] += [(name, e) for e in entries]
         if other:
             found_other = match(detect(other, rgb, ir, a.imgsz, a.conf), truth)[3]
-            for kind, indices in (("only", found - found_other), ("other", found_other - found)):
-                errors[kind] += [(name, (truth[j][0], 1.0, truth[j][1])) for j in sorted(indices)]
+            errors["only"] += [(name, (truth[j][0], 1.0, truth[j][1])) for j in sorted(found - found_other)]
+            if found_other - found:
+                # How close this model came: its best score of the class on the label, NMS kept, conf 0.01.
+                near = detect(session, rgb, ir, a.imgsz, 0.01)
+                for j in sorted(found_other - found):
+                    c, box = truth[j]
+                    score = max((s for k, s, d in near if k == c and iou(d, box) >= 0.5), default=0.0)
+                    errors["other"].append((name, (c, score, box)))
     print(f"{Path(a.model).name}: {len(names)} {a.condition} pairs of {a.split}, {a.imgsz} px, conf {a.conf}")
     if other:
         print(f"  only:  found by {Path(a.model).name} alone; other: by {Path(a.against).name} alone")
     for kind, found in errors.items():
         for c in sorted({e[0] for _, e in found}):
             heights = [e[2][3] - e[2][1] for _, e in found if e[0] == c]
-            print(f"  {kind:6s} class {c}: {len(heights):4d}, median height {np.median(heights):.0f} px")
+            line = f"  {kind:6s} class {c}: {len(heights):4d}, median height {np.median(heights):.0f} px"
+            if kind == "other":
+                scores = np.array([e[1] for _, e in found if e[0] == c])
+                counts = np.histogram(scores, [0, 0.05, 0.15, a.conf])[0]
+                line += f"; this model's score on them <0.05 / 0.05-0.15 / 0.15-{a.conf}: {' / '.join(map(str, counts))}"
+            print(line)
     if a.mosaic:
         chosen = [e for e in errors[a.kind] if e[1][0] == a.cls]
         key = (lambda e: -e[1][1]) if a.kind == "false" else (lambda e: -(e[1][2][3] - e[1][2][1]))

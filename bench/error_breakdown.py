@@ -22,7 +22,7 @@ import onnxruntime as ort
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-from reference_detect import letterbox, load, nms  # noqa: E402
+from reference_detect import detect as reference_detect, load  # noqa: E402
 
 
 def iou(a, b):
@@ -33,27 +33,11 @@ def iou(a, b):
 
 
 def detect(session, rgb, ir, size, conf):
-    """Detections [(class, score, [x1, y1, x2, y2])] in original pixels."""
-    a, r, left, top = letterbox(rgb, size, size)
-    b = letterbox(np.repeat(ir, 3, 2) if ir.shape[2] == 1 else ir, size, size)[0]
-    x = np.concatenate([a, b], 2).transpose(2, 0, 1)[None].astype(np.float32) / 255
-    inputs = session.get_inputs()
-    if len(inputs) == 2:
-        feeds = {inputs[0].name: x[:, :3], inputs[1].name: x[:, 3:]}
-    elif inputs[0].shape[1] == 3:  # a twin: the image of its own modality
+    """Detections [(class, score, [x1, y1, x2, y2])] in original pixels; a twin gets its own modality's image."""
+    if session.get_inputs()[0].shape[1] == 3 and len(session.get_inputs()) == 1:
         ir_only = session.get_modelmeta().custom_metadata_map.get("modality") == "ir"
-        feeds = {inputs[0].name: x[:, 3:] if ir_only else x[:, :3]}
-    else:
-        feeds = {inputs[0].name: x}
-    out = session.run(None, feeds)[0][0]
-    scores = out[4:].T
-    classes, best = scores.argmax(1), scores.max(1)
-    keep = best >= conf
-    cx, cy, w, h = out[:4, keep]
-    boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], 1)
-    chosen = nms(boxes, best[keep], classes[keep], 0.45, 300)
-    shift = np.array([left, top, left, top])
-    return [(int(classes[keep][i]), float(best[keep][i]), list((boxes[i] - shift) / r)) for i in chosen]
+        rgb, ir = (None, ir) if ir_only else (rgb, None)
+    return [(int(d[0]), d[1], d[2:]) for d in reference_detect(session, rgb, ir, size, size, conf, 0.45)]
 
 
 def labels(path, width, height):

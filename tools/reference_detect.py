@@ -83,26 +83,9 @@ def nms(boxes, scores, classes, iou, max_det):
     return keep
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("model")
-    ap.add_argument("--rgb")
-    ap.add_argument("--ir")
-    ap.add_argument("--conf", type=float, default=0.25)
-    ap.add_argument("--iou", type=float, default=0.45)
-    ap.add_argument("--size", type=int, help="input size of dynamic models (default: metadata imgsz, else 640)")
-    a = ap.parse_args()
-
-    session = ort.InferenceSession(a.model, providers=["CPUExecutionProvider"])
+def detect(session, rgb, ir, new_w, new_h, conf, iou):
+    """[[class, score, x1, y1, x2, y2], ...] in the first given frame's pixels; rgb or ir may be None (a twin)."""
     inputs = session.get_inputs()
-    shape = inputs[0].shape
-    imgsz = [int(v) for v in json.loads(session.get_modelmeta().custom_metadata_map.get("imgsz", "[640, 640]"))]
-    size_h, size_w = (a.size, a.size) if a.size else (imgsz[0], imgsz[-1])
-    new_h = shape[2] if isinstance(shape[2], int) else size_h
-    new_w = shape[3] if isinstance(shape[3], int) else size_w
-
-    rgb = load(a.rgb) if a.rgb else None
-    ir = load(a.ir) if a.ir else None
     # An IR frame of another resolution (same aspect ratio) is letterboxed from its own pixels into the same box.
     planes, r, left, top, frame = [], None, None, None, None
     for image in (rgb, ir):
@@ -122,10 +105,10 @@ def main():
     scores_all = out[4:]
     classes = scores_all.argmax(axis=0)
     scores = scores_all.max(axis=0)
-    mask = scores > a.conf
+    mask = scores > conf
     cx, cy, w, h = out[0][mask], out[1][mask], out[2][mask], out[3][mask]
     boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1).astype(np.float64)
-    keep = nms(boxes, scores[mask], classes[mask], a.iou, 300)
+    keep = nms(boxes, scores[mask], classes[mask], iou, 300)
     fh, fw = frame.shape[:2]
     result = []
     for i in keep:
@@ -135,6 +118,28 @@ def main():
         if mapped[2] <= mapped[0] or mapped[3] <= mapped[1]:
             continue  # wholly in the padding: nothing of it is in the picture
         result.append([int(classes[mask][i]), float(scores[mask][i])] + [float(v) for v in mapped])
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model")
+    ap.add_argument("--rgb")
+    ap.add_argument("--ir")
+    ap.add_argument("--conf", type=float, default=0.25)
+    ap.add_argument("--iou", type=float, default=0.45)
+    ap.add_argument("--size", type=int, help="input size of dynamic models (default: metadata imgsz, else 640)")
+    a = ap.parse_args()
+
+    session = ort.InferenceSession(a.model, providers=["CPUExecutionProvider"])
+    inputs = session.get_inputs()
+    shape = inputs[0].shape
+    imgsz = [int(v) for v in json.loads(session.get_modelmeta().custom_metadata_map.get("imgsz", "[640, 640]"))]
+    size_h, size_w = (a.size, a.size) if a.size else (imgsz[0], imgsz[-1])
+    new_h = shape[2] if isinstance(shape[2], int) else size_h
+    new_w = shape[3] if isinstance(shape[3], int) else size_w
+
+    result = detect(session, load(a.rgb) if a.rgb else None, load(a.ir) if a.ir else None, new_w, new_h, a.conf, a.iou)
     print(json.dumps({"detections": result}))
 
 

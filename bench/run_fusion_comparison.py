@@ -27,29 +27,31 @@ def main():
     ap.add_argument("--yolofuse", default=str(ROOT / ".build" / "release" / "yolofuse"))
     ap.add_argument("--model", action="append", required=True, help="NAME=PATH, in table order")
     ap.add_argument("--data", default=str(ROOT / "data" / "synth"))
+    ap.add_argument("--split", default="test", choices=["test", "val"],
+                    help="the split scored; val only to check a finding on other pairs, never to report a target")
     ap.add_argument("--imgsz", type=int, default=None, help="square input size for every model (default: each model's own)")
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args()
     models = [tuple(spec.split("=", 1)) for spec in a.model]
     data = Path(a.data)
-    test = data / "test"
-    conditions = test_conditions(data)
+    split_dir = data / a.split
+    conditions = test_conditions(data, a.split)
     names = sorted(conditions)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        folders = {c: subset(test, conditions[c], Path(tmp) / c) for c in names}
+        folders = {c: subset(split_dir, conditions[c], Path(tmp) / c) for c in names}
         for name, path in models:
-            row = {"all": swift_val(a.yolofuse, path, test, a.imgsz)}
+            row = {"all": swift_val(a.yolofuse, path, split_dir, a.imgsz)}
             for c in names:
                 row[c] = swift_val(a.yolofuse, path, folders[c], a.imgsz)
-            row["ort"] = ort_val(path, test, a.imgsz)["map50"]
+            row["ort"] = ort_val(path, split_dir, a.imgsz)["map50"]
             results[name] = row
             print(name, {k: (v["map50"] if isinstance(v, dict) else v) for k, v in row.items()}, file=sys.stderr)
 
     lines = [
         "## Fusion against single modalities",
         "",
-        f"Produced by `python3 bench/run_fusion_comparison.py` on {date.today()}, commit {git_commit()}: mAP50 on the test split of "
+        f"Produced by `python3 bench/run_fusion_comparison.py` on {date.today()}, commit {git_commit()}: mAP50 on the {a.split} split of "
         f"`{data.name}` ({results[models[0][0]]['all']['images']} pairs) with `yolofuse val` (conf 0.001, IoU 0.7, COCO 101-point). "
         f"Every model: scale n, 3 classes, trained at 320 px, the same data and seed (their training schedules are in "
         f"the training section), evaluated at {f'{a.imgsz} px' if a.imgsz else 'its own size (320 px)'}.",

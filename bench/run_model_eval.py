@@ -33,12 +33,12 @@ def subset(split_dir, names, target):
     return target
 
 
-def test_conditions(data):
-    """Names of the test split's pairs per scene condition (data/conditions.csv)."""
+def test_conditions(data, split="test"):
+    """Names of a split's pairs per scene condition (data/conditions.csv)."""
     conditions = {}
     with open(Path(data) / "conditions.csv") as f:
         for row in csv.DictReader(f):
-            if row["split"] == "test":
+            if row["split"] == split:
                 conditions.setdefault(row["condition"], set()).add(row["name"])
     return conditions
 

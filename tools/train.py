@@ -157,6 +157,19 @@ def save_atomic(obj, path):
     os.replace(tmp, path)
 
 
+def condition_weights(text):
+    """"day=2,fog=1.5" -> {"day": 2.0, "fog": 1.5}; unnamed conditions weigh 1."""
+    weights = {}
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        if not sep or name not in CONDITIONS:
+            raise argparse.ArgumentTypeError(f"{item!r}: expected CONDITION=WEIGHT, CONDITION one of {CONDITIONS}")
+        weights[name] = float(value)
+        if weights[name] <= 0:
+            raise argparse.ArgumentTypeError(f"{item!r}: a weight must be positive")
+    return weights
+
+
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", help="dataset root (with train/ val/ and dataset.json)")
@@ -183,6 +196,9 @@ def parse_args(argv=None):
     ap.add_argument("--stream-heads", type=float, default=0.0,
                     help="mid fusion only: add this weight times the loss of a training-only head on each "
                          "stream's own features, so neither stream is left to lean on the other")
+    ap.add_argument("--condition-weights", type=condition_weights, default=None,
+                    help="sample training pairs of these conditions this many times as often as the rest, "
+                         "e.g. day=2 (with replacement; an epoch keeps its length)")
     ap.add_argument("--ema", type=int, default=1, help="1: keep an EMA of the weights (evaluated and exported)")
     ap.add_argument("--workers", type=int, default=1, help="data loader processes (0: load in the main process)")
     ap.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda, cuda:1 ...")
@@ -269,6 +285,14 @@ def main(argv=None):
     val_loader = torch.utils.data.DataLoader(val_ds, batch_size=args.batch, shuffle=False,
                                              num_workers=args.workers, collate_fn=collate)
     nb = math.ceil(len(train_ds) / args.batch)
+    # The option is absent from checkpoints written before it.
+    weights = getattr(args, "condition_weights", None)
+    pair_weights = torch.tensor([weights.get(c, 1.0) for c in train_ds.conditions]) if weights else None
+    if weights:
+        drawn = {}
+        for c, w in zip(train_ds.conditions, pair_weights.tolist()):
+            drawn[c] = drawn.get(c, 0.0) + w / float(pair_weights.sum())
+        print("training pairs drawn by condition: " + ", ".join(f"{c or '?'} {v:.0%}" for c, v in sorted(drawn.items())))
     if init_from_export:
         # BatchNorm statistics from unaugmented training pairs; eval-mode outputs stay the export's.
         calib = PairDataset(args.data, "train", args.imgsz, augment=False, limit=4 * args.batch)
@@ -324,9 +348,12 @@ def main(argv=None):
         if epoch >= args.epochs - close_mosaic:
             train_ds.hyp["mosaic"] = 0.0
         # Shuffle order is a function of (seed, epoch), so a resumed run sees the same batches.
+        order = torch.Generator().manual_seed(args.seed * 1000 + epoch)
+        sampler = (torch.utils.data.WeightedRandomSampler(pair_weights, len(train_ds), generator=order)
+                   if pair_weights is not None else None)
         loader = torch.utils.data.DataLoader(
-            train_ds, batch_size=args.batch, shuffle=True, num_workers=args.workers, collate_fn=collate,
-            generator=torch.Generator().manual_seed(args.seed * 1000 + epoch))
+            train_ds, batch_size=args.batch, shuffle=sampler is None, sampler=sampler, num_workers=args.workers,
+            collate_fn=collate, generator=order)
         mean = torch.zeros(3)
         for i, (imgs, targets, _) in enumerate(loader):
             ni = i + nb * epoch

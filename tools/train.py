@@ -289,9 +289,9 @@ def main(argv=None):
     weights = getattr(args, "condition_weights", None)
     pair_weights = torch.tensor([weights.get(c, 1.0) for c in train_ds.conditions]) if weights else None
     if weights:
-        drawn = {}
+        drawn, total = {}, float(pair_weights.sum())
         for c, w in zip(train_ds.conditions, pair_weights.tolist()):
-            drawn[c] = drawn.get(c, 0.0) + w / float(pair_weights.sum())
+            drawn[c] = drawn.get(c, 0.0) + w / total
         print("training pairs drawn by condition: " + ", ".join(f"{c or '?'} {v:.0%}" for c, v in sorted(drawn.items())))
     if init_from_export:
         # BatchNorm statistics from unaugmented training pairs; eval-mode outputs stay the export's.

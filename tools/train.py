@@ -48,10 +48,10 @@ def count_params(m):
     return sum(p.numel() for p in m.parameters())
 
 
-def twin_width(scale, nc):
-    """YOLOv8 width whose parameter count is closest to mid fusion's at this scale (bisection)."""
-    target = count_params(build("mid", scale, nc))
-    lo, hi = 0.05, 2.0
+def twin_width(scale, nc, mid_width=None):
+    """YOLOv8 width whose parameter count is closest to mid fusion's at this scale, or at mid_width (bisection)."""
+    target = count_params(build("mid", scale, nc, width=mid_width))
+    lo, hi = 0.05, 2.0 * max(1.0, mid_width or 1.0)
     for _ in range(18):
         mid = (lo + hi) / 2
         if count_params(build("rgb", nc=nc, width=mid)) < target:
@@ -76,7 +76,8 @@ def drop_modality(x, p, gen):
 
 
 def model_meta(args, nc, names):
-    width = args.width if args.width else (twin_width(args.scale, nc) if args.arch in ("rgb", "ir")
+    twin_of = getattr(args, "twin_of_width", None)  # absent from checkpoints written before it
+    width = args.width if args.width else (twin_width(args.scale, nc, twin_of) if args.arch in ("rgb", "ir")
                                            else SCALES[args.scale])
     m = build(args.arch, nc=nc, width=width, stream_widths=args.stream_widths)
     return {"arch": args.arch, "scale": args.scale, "width": width, "stream_widths": args.stream_widths, "nc": nc,
@@ -176,6 +177,8 @@ def parse_args(argv=None):
     ap.add_argument("--arch", choices=["mid", "early", "rgb", "ir"], default="mid")
     ap.add_argument("--scale", choices=sorted(SCALES), default="n")
     ap.add_argument("--width", type=float, default=None, help="override the width multiplier")
+    ap.add_argument("--twin-of-width", type=float, default=None,
+                    help="RGB and IR twins: as many parameters as mid fusion at this width (default: at --scale)")
     ap.add_argument("--stream-widths", type=stream_widths, default=None,
                     help="mid fusion: RGB,IR backbone widths apart from the head's --width, e.g. 1.2,0.75")
     ap.add_argument("--imgsz", type=int, default=320)
@@ -240,6 +243,8 @@ def main(argv=None):
         sys.exit("--data is required")
     if getattr(args, "stream_heads", 0.0) and args.arch != "mid":
         sys.exit("--stream-heads: mid fusion only (it has a stream per modality)")
+    if getattr(args, "twin_of_width", None) and (args.arch not in ("rgb", "ir") or args.width):
+        sys.exit("--twin-of-width: RGB and IR twins only, and not with --width")
     if getattr(args, "stream_widths", None) and args.arch != "mid":
         sys.exit("--stream-widths: mid fusion only (it has a backbone per modality)")
     os.makedirs(out, exist_ok=True)

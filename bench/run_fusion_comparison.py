@@ -32,6 +32,8 @@ def main():
     ap.add_argument("--imgsz", type=int, default=None, help="square input size for every model (default: each model's own)")
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args()
+    if a.split != "test" and not a.no_write:
+        ap.error("--split val checks a finding; it takes --no-write (the published table is the test split's)")
     models = [tuple(spec.split("=", 1)) for spec in a.model]
     data = Path(a.data)
     split_dir = data / a.split

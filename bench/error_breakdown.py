@@ -34,7 +34,8 @@ def iou(a, b):
 
 def detect(session, rgb, ir, size, conf):
     """Detections [(class, score, [x1, y1, x2, y2])] in original pixels; a twin gets its own modality's image."""
-    if session.get_inputs()[0].shape[1] == 3 and len(session.get_inputs()) == 1:
+    inputs = session.get_inputs()
+    if len(inputs) == 1 and inputs[0].shape[1] == 3:
         ir_only = session.get_modelmeta().custom_metadata_map.get("modality") == "ir"
         rgb, ir = (None, ir) if ir_only else (rgb, None)
     return [(int(d[0]), d[1], d[2:]) for d in reference_detect(session, rgb, ir, size, size, conf, 0.45)]

@@ -29,6 +29,7 @@ import math
 import os
 import sys
 import time
+from collections import Counter
 
 import numpy as np
 import torch
@@ -294,10 +295,9 @@ def main(argv=None):
     weights = getattr(args, "condition_weights", None)
     pair_weights = torch.tensor([weights.get(c, 1.0) for c in train_ds.conditions]) if weights else None
     if weights:
-        drawn, total = {}, float(pair_weights.sum())
-        for c, w in zip(train_ds.conditions, pair_weights.tolist()):
-            drawn[c] = drawn.get(c, 0.0) + w / total
-        print("training pairs drawn by condition: " + ", ".join(f"{c or '?'} {v:.0%}" for c, v in sorted(drawn.items())))
+        counts, total = Counter(train_ds.conditions), float(pair_weights.sum())
+        print("training pairs drawn by condition: " + ", ".join(
+            f"{c or '?'} {weights.get(c, 1.0) * n / total:.0%}" for c, n in sorted(counts.items())))
     if init_from_export:
         # BatchNorm statistics from unaugmented training pairs; eval-mode outputs stay the export's.
         calib = PairDataset(args.data, "train", args.imgsz, augment=False, limit=4 * args.batch)

@@ -36,6 +36,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from yolofuse_models import SCALES, build, build_from_meta  # noqa: E402
+from yolofuse_train.distill import ScoreDistillation, load_teacher  # noqa: E402
 from yolofuse_train.data import PairDataset, collate, read_meta  # noqa: E402
 from yolofuse_train.loss import DetectionLoss, init_detect_bias  # noqa: E402
 from yolofuse_train.metrics import DetectionMetrics, nms  # noqa: E402
@@ -159,6 +160,15 @@ def save_atomic(obj, path):
     os.replace(tmp, path)
 
 
+def condition_list(text):
+    """"day,glare" -> ["day", "glare"]."""
+    names = text.split(",")
+    for name in names:
+        if name not in CONDITIONS:
+            raise argparse.ArgumentTypeError(f"{name!r}: expected conditions from {CONDITIONS}, comma-separated")
+    return names
+
+
 def condition_weights(text):
     """"day=2,fog=1.5" -> {"day": 2.0, "fog": 1.5}; unnamed conditions weigh 1."""
     weights = {}
@@ -203,6 +213,13 @@ def parse_args(argv=None):
     ap.add_argument("--condition-weights", type=condition_weights, default=None,
                     help="sample training pairs of these conditions this many times as often as the rest, "
                          "e.g. day=2 (with replacement; an epoch keeps its length)")
+    ap.add_argument("--teacher", default=None,
+                    help="distil class scores from this trained checkpoint (such as the RGB twin's best.pt), "
+                         "frozen, as an extra loss (tools/yolofuse_train/distill.py)")
+    ap.add_argument("--teacher-conditions", type=condition_list, default=None,
+                    help="distil only on pixels from pairs of these conditions, e.g. day (default: all)")
+    ap.add_argument("--teacher-gain", type=float, default=1.0,
+                    help="weight of the distillation loss relative to the class loss")
     ap.add_argument("--ema", type=int, default=1, help="1: keep an EMA of the weights (evaluated and exported)")
     ap.add_argument("--workers", type=int, default=1, help="data loader processes (0: load in the main process)")
     ap.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda, cuda:1 ...")
@@ -248,6 +265,8 @@ def main(argv=None):
         sys.exit("--twin-of-width: RGB and IR twins only, and not with --width")
     if getattr(args, "stream_widths", None) and args.arch != "mid":
         sys.exit("--stream-widths: mid fusion only (it has a backbone per modality)")
+    if getattr(args, "teacher_conditions", None) and not getattr(args, "teacher", None):
+        sys.exit("--teacher-conditions: only with --teacher")
     os.makedirs(out, exist_ok=True)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -284,9 +303,25 @@ def main(argv=None):
     print(f"{meta['arch']} scale {meta['scale']} width {meta['width']}{streams}: {meta['params'] / 1e6:.3f} M params, "
           f"device {device}, {torch.get_num_threads()} threads")
 
+    # The options are absent from checkpoints written before them.
+    teacher_path, teacher_conditions = getattr(args, "teacher", None), getattr(args, "teacher_conditions", None)
+    distill = None
+    if teacher_path:
+        teacher, tmeta = load_teacher(teacher_path, device)
+        if tmeta["nc"] != nc:
+            sys.exit(f"--teacher {teacher_path}: {tmeta['nc']} classes, the data has {nc}")
+        distill = ScoreDistillation(teacher, nc, model.detect.reg_max, model.detect.strides)
+        print(f"distilling from {teacher_path} ({tmeta['arch']}, {tmeta['params'] / 1e6:.3f} M params) on "
+              f"{', '.join(teacher_conditions) if teacher_conditions else 'every condition'}, "
+              f"gain {args.teacher_gain}")
+
     hyp = {"mosaic": args.mosaic}
-    train_ds = PairDataset(args.data, "train", args.imgsz, augment=not args.no_augment, hyp=hyp,
-                           limit=args.train_limit, seed=args.seed, cache=args.cache)
+    try:
+        train_ds = PairDataset(args.data, "train", args.imgsz, augment=not args.no_augment, hyp=hyp,
+                               limit=args.train_limit, seed=args.seed, cache=args.cache,
+                               mask_conditions=teacher_conditions)
+    except ValueError as e:
+        sys.exit(f"--teacher-conditions: {e}")
     val_ds = PairDataset(args.data, "val", args.imgsz, augment=False, limit=args.val_limit, cache=args.cache)
     val_loader = torch.utils.data.DataLoader(val_ds, batch_size=args.batch, shuffle=False,
                                              num_workers=args.workers, collate_fn=collate)
@@ -359,8 +394,8 @@ def main(argv=None):
         loader = torch.utils.data.DataLoader(
             train_ds, batch_size=args.batch, shuffle=sampler is None, sampler=sampler, num_workers=args.workers,
             collate_fn=collate, generator=order)
-        mean = torch.zeros(3)
-        for i, (imgs, targets, _) in enumerate(loader):
+        mean = torch.zeros(4)
+        for i, (imgs, targets, _, *masks) in enumerate(loader):
             ni = i + nb * epoch
             for g in opt.param_groups:
                 target_lr = lr0 * lf(epoch)
@@ -374,7 +409,15 @@ def main(argv=None):
             x = imgs.to(device, non_blocking=True).float() / 255
             if drop_p:
                 x = drop_modality(x, drop_p, drop_gen)
-            loss, items = criterion(model(x), targets)
+            feats = model(x)
+            loss, items = criterion(feats, targets)
+            l_distill = torch.zeros((), device=device)
+            if distill:
+                mask = (masks[0].to(device).float() / 255 if masks
+                        else torch.ones_like(x[:, :1]))
+                l_distill = distill.loss(x, feats, mask, criterion.last_norm)
+                loss = loss + args.teacher_gain * criterion.gains[1] * l_distill * x.shape[0]
+            items = torch.cat((items, l_distill.detach()[None]))
             if heads:
                 loss = loss + head_gain * heads.loss(targets)
             opt.zero_grad(set_to_none=True)
@@ -386,7 +429,8 @@ def main(argv=None):
             mean = (mean * i + items.cpu()) / (i + 1)
             if i % 20 == 0 or i == nb - 1:
                 print(f"epoch {epoch + 1}/{args.epochs} it {i + 1}/{nb} box {mean[0]:.4f} cls {mean[1]:.4f} "
-                      f"dfl {mean[2]:.4f} ({time.time() - t0:.0f} s)", flush=True)
+                      f"dfl {mean[2]:.4f}{f' distil {mean[3]:.4f}' if distill else ''} ({time.time() - t0:.0f} s)",
+                      flush=True)
 
         row = {"epoch": epoch + 1, "lr": opt.param_groups[0]["lr"], "train/box_loss": float(mean[0]),
                "train/cls_loss": float(mean[1]), "train/dfl_loss": float(mean[2])}

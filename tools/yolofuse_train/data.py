@@ -57,7 +57,8 @@ def _affine(img, M, S, fill):
 
 
 class PairDataset(torch.utils.data.Dataset):
-    def __init__(self, root, split, imgsz, augment=False, hyp=None, limit=None, seed=0, cache=False):
+    def __init__(self, root, split, imgsz, augment=False, hyp=None, limit=None, seed=0, cache=False,
+                 mask_conditions=None):
         d = os.path.join(root, split)
         self.img_dir, self.ir_dir, self.lbl_dir = (os.path.join(d, s) for s in ("images", "imagesIR", "labels"))
         names = sorted(os.path.splitext(f)[0] for f in os.listdir(self.img_dir) if f.lower().endswith(IMG_EXT))
@@ -72,6 +73,11 @@ class PairDataset(torch.utils.data.Dataset):
             with open(cpath) as f:
                 cond = {r["name"]: r["condition"] for r in csv.DictReader(f)}
         self.conditions = [cond.get(n, "") for n in self.names]
+        # With mask_conditions, each item also carries a [1, S, S] uint8 map, 255 where the pixel comes
+        # from a pair of one of those conditions (distillation weights, tools/yolofuse_train/distill.py).
+        self.mask_conditions = set(mask_conditions) if mask_conditions else None
+        if self.mask_conditions and not any(self.conditions):
+            raise ValueError(f"{root}: no conditions.csv, so no pair can be masked by condition")
         self.cache = {} if cache else None
 
     def _read_labels(self, name):
@@ -120,6 +126,7 @@ class PairDataset(torch.utils.data.Dataset):
         xc, yc = (int(rng.uniform(0.5 * S, 1.5 * S)) for _ in range(2))
         c_rgb = np.full((2 * S, 2 * S, 3), PAD, np.uint8)
         c_ir = np.full((2 * S, 2 * S), PAD, np.uint8)
+        c_mask = np.zeros((2 * S, 2 * S), np.uint8)
         all_boxes = []
         for k, j in enumerate(idx):
             rgb, ir, boxes = self.load(int(j))
@@ -134,6 +141,7 @@ class PairDataset(torch.utils.data.Dataset):
             xa, ya, xb, yb = max(x0, 0), max(y0, 0), min(x0 + w, 2 * S), min(y0 + h, 2 * S)
             c_rgb[ya:yb, xa:xb] = rgb[ya - y0:yb - y0, xa - x0:xb - x0]
             c_ir[ya:yb, xa:xb] = ir[ya - y0:yb - y0, xa - x0:xb - x0]
+            c_mask[ya:yb, xa:xb] = self._mask_value(int(j))
             if len(boxes):
                 b = boxes.copy()
                 b[:, 1:] = b[:, 1:] * r + np.array([x0, y0, x0, y0], np.float32)
@@ -142,17 +150,21 @@ class PairDataset(torch.utils.data.Dataset):
                 b[:, [2, 4]] = b[:, [2, 4]].clip(ya, yb)
                 all_boxes.append(b)
         boxes = np.concatenate(all_boxes) if all_boxes else np.zeros((0, 5), np.float32)
-        return Image.fromarray(c_rgb), Image.fromarray(c_ir), boxes, (S, S)
+        return Image.fromarray(c_rgb), Image.fromarray(c_ir), boxes, (S, S), Image.fromarray(c_mask)
+
+    def _mask_value(self, i):
+        return 255 if self.mask_conditions and self.conditions[i] in self.mask_conditions else 0
 
     def __getitem__(self, i):
         S, hyp = self.imgsz, self.hyp
         rng = np.random.default_rng([self.seed, self.epoch, i])
         if self.augment and rng.random() < hyp["mosaic"]:
-            rgb, ir, boxes, centre = self._mosaic(i, rng)
+            rgb, ir, boxes, centre, mask = self._mosaic(i, rng)
             base = 1.0
         else:
             rgb, ir, boxes = self.load(i)
             w, h = rgb.size
+            mask = Image.new("L", (w, h), self._mask_value(i))
             centre = (w / 2, h / 2)
             base = S / max(w, h)  # letterbox ratio
         if self.augment:
@@ -164,11 +176,13 @@ class PairDataset(torch.utils.data.Dataset):
             tx, ty = (S - a * 2 * centre[0]) / 2, (S - a * 2 * centre[1]) / 2
         rgb = np.asarray(_affine(rgb, (a, tx, ty), S, (PAD, PAD, PAD)))
         ir = np.asarray(_affine(ir, (a, tx, ty), S, PAD))
+        mask = np.asarray(_affine(mask, (a, tx, ty), S, 0)) if self.mask_conditions else None
         # Training drops boxes that became tiny; evaluation keeps every GT with any area.
         boxes = _transform_boxes(boxes, a, tx, ty, S, 2.0 if self.augment else 0.0)
         if self.augment:
             if rng.random() < hyp["fliplr"]:
                 rgb, ir = rgb[:, ::-1], ir[:, ::-1]
+                mask = mask[:, ::-1] if mask is not None else None
                 boxes[:, [1, 3]] = S - boxes[:, [3, 1]]
             rgb, ir = _photometric(rgb, ir, rng, hyp)
         img = np.empty((6, S, S), np.uint8)
@@ -176,6 +190,8 @@ class PairDataset(torch.utils.data.Dataset):
         img[3:] = ir[None]
         labels = np.zeros((len(boxes), 6), np.float32)
         labels[:, 1:] = boxes
+        if mask is not None:
+            return torch.from_numpy(img), torch.from_numpy(labels), i, torch.from_numpy(mask.copy())[None]
         return torch.from_numpy(img), torch.from_numpy(labels), i
 
 
@@ -206,7 +222,9 @@ def _photometric(rgb, ir, rng, hyp):
 
 
 def collate(batch):
-    imgs, labels, idx = zip(*batch)
+    """(images [N, 6, S, S], labels [M, 6], indices) and, from a dataset with mask_conditions, masks [N, 1, S, S]."""
+    imgs, labels, idx, *masks = zip(*batch)
     for k, lb in enumerate(labels):
         lb[:, 0] = k
-    return torch.stack(imgs), torch.cat(labels), list(idx)
+    out = (torch.stack(imgs), torch.cat(labels), list(idx))
+    return out + (torch.stack(masks[0]),) if masks else out

@@ -152,6 +152,7 @@ class DetectionLoss:
             logits.detach().sigmoid(), (pred_boxes.detach() * stride).to(gt_boxes.dtype),
             anchors * stride, gt_labels, gt_boxes, mask_gt)
         norm = t_scores.sum().clamp(min=1.0)
+        self.last_norm = norm.detach()  # distillation (distill.py) divides by the same
         l_cls = F.binary_cross_entropy_with_logits(logits, t_scores.to(logits.dtype), reduction="sum") / norm
         l_box = torch.zeros((), device=dev)
         l_dfl = torch.zeros((), device=dev)

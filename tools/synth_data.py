@@ -70,11 +70,12 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--quality", type=int, default=90, help="JPEG quality")
-    ap.add_argument("--generation", type=int, choices=[1, 2, 3, 4, 5], default=GENERATION,
+    ap.add_argument("--generation", type=int, choices=[1, 2, 3, 4, 5, 6], default=GENERATION,
                     help="scene generation: 1 without glass panes and cold-weather clothing, 2 with them, "
                          "3 adds thermal crossover at low sun (glare), damp clothing in fog, parked bicycles "
                          "that vanish in IR and more panes, 4 deep shade by day, 5 generation 3 with faces and hands "
-                         "keeping part of their thermal contrast in daytime crossover")
+                         "keeping part of their thermal contrast in daytime crossover, 6 generation 3 with the whole person "
+                         "keeping 10-35%% of it")
     a = ap.parse_args()
     W, H = (int(v) for v in a.size.lower().split("x"))
 

@@ -27,7 +27,8 @@ MIN_BOX_PX = 3
 GENERATION = 3          # 2 added glass panes and cold-weather clothing (IR failures beyond crossover);
                         # 3 added crossover at low sun, damp clothing in fog, parked bikes that
                         # mirror the ground, and more glass; 4 (opt-in) adds deep shade by day;
-                        # 5 (opt-in) is 3 with exposed skin keeping part of its contrast in daytime crossover
+                        # 5 (opt-in) is 3 with exposed skin keeping part of its contrast in daytime crossover;
+                        # 6 (opt-in) is 3 with the whole person keeping 10-35 % of its contrast in it
 BEHIND_GLASS_P = {2: 0.15, 3: 0.2}  # people behind a shop window or shelter wall, in every condition
 INSULATED_P = 0.3       # people in cold-weather clothing at night, in fog and in glare
 DAMP_CLOTHING_P = 0.5   # generation 3: in fog, clothing wet with mist sits at air temperature as well
@@ -515,13 +516,27 @@ def _crossover(rng, world, look, x, y, feet_y):
     if not (cond == "day" or low_sun) or rng.random() > (LOW_SUN_CROSSOVER_P if low_sun else 0.9):
         return look
     bg = _temp_at(world, x, y)
-    look = dict(look)
+    original, look = look, dict(look)
     look["t_top"], look["t_bottom"] = bg + rng.normal(0, 0.3), bg + rng.normal(0, 0.3)
     if low_sun:
         look["t_hair"], look["t_bag"] = bg + rng.normal(0, 0.3), bg + rng.normal(0, 0.3)
         look["t_skin"] = bg + rng.uniform(0.0, 0.3) * max(0.0, look["t_skin"] - bg)
         return look
     offset = rng.uniform(-0.3, 0.6)
+    if world.generation == 6:
+        # Crossover is an hour, not a state: around it each surface's contrast passes through zero at its own
+        # time, so a person keeps 10 to 35 % of the contrast the physical model gives (clothing, hair, skin and
+        # bag alike): weak in IR, not gone. Derived from the draws above, so no RGB pixel changes.
+        keep = 0.10 + 0.25 * (offset + 0.3) / 0.9
+        noise = {k: look[k] - bg for k in ("t_top", "t_bottom")}
+        weak = {k: bg + keep * (original[k] - bg) for k in ("t_top", "t_bottom", "t_hair", "t_bag", "t_skin")}
+        hair, bag = rng.normal(0, 0.3), rng.normal(0, 0.3)
+        look.update(weak)
+        look["t_top"] += noise["t_top"]
+        look["t_bottom"] += noise["t_bottom"]
+        look["t_hair"] += hair
+        look["t_bag"] += bag
+        return look
     if world.generation == 5:
         # Skin is held near 34 C whatever the sun does to clothing, so the face and hands keep 15 to 50 % of
         # their contrast with the ground (a warm or cool spot of a degree or two) while the rest of the body

@@ -528,14 +528,10 @@ def _crossover(rng, world, look, x, y, feet_y):
         # time, so a person keeps 10 to 35 % of the contrast the physical model gives (clothing, hair, skin and
         # bag alike): weak in IR, not gone. Derived from the draws above, so no RGB pixel changes.
         keep = 0.10 + 0.25 * (offset + 0.3) / 0.9
-        noise = {k: look[k] - bg for k in ("t_top", "t_bottom")}
-        weak = {k: bg + keep * (original[k] - bg) for k in ("t_top", "t_bottom", "t_hair", "t_bag", "t_skin")}
-        hair, bag = rng.normal(0, 0.3), rng.normal(0, 0.3)
-        look.update(weak)
-        look["t_top"] += noise["t_top"]
-        look["t_bottom"] += noise["t_bottom"]
-        look["t_hair"] += hair
-        look["t_bag"] += bag
+        noise = {"t_top": look["t_top"] - bg, "t_bottom": look["t_bottom"] - bg,
+                 "t_hair": rng.normal(0, 0.3), "t_bag": rng.normal(0, 0.3), "t_skin": 0.0}
+        for k, n in noise.items():
+            look[k] = bg + keep * (original[k] - bg) + n
         return look
     if world.generation == 5:
         # Skin is held near 34 C whatever the sun does to clothing, so the face and hands keep 15 to 50 % of

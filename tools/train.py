@@ -307,7 +307,10 @@ def main(argv=None):
     teacher_path, teacher_conditions = getattr(args, "teacher", None), getattr(args, "teacher_conditions", None)
     distill = None
     if teacher_path:
-        teacher, tmeta = load_teacher(teacher_path, device)
+        try:
+            teacher, tmeta = load_teacher(teacher_path, device)
+        except (OSError, KeyError) as e:
+            sys.exit(f"--teacher {teacher_path}: not a tools/train.py checkpoint ({e})")
         if tmeta["nc"] != nc:
             sys.exit(f"--teacher {teacher_path}: {tmeta['nc']} classes, the data has {nc}")
         distill = ScoreDistillation(teacher, nc, model.detect.reg_max, model.detect.strides)

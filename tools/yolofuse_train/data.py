@@ -126,7 +126,7 @@ class PairDataset(torch.utils.data.Dataset):
         xc, yc = (int(rng.uniform(0.5 * S, 1.5 * S)) for _ in range(2))
         c_rgb = np.full((2 * S, 2 * S, 3), PAD, np.uint8)
         c_ir = np.full((2 * S, 2 * S), PAD, np.uint8)
-        c_mask = np.zeros((2 * S, 2 * S), np.uint8)
+        c_mask = np.zeros((2 * S, 2 * S), np.uint8) if self.mask_conditions else None
         all_boxes = []
         for k, j in enumerate(idx):
             rgb, ir, boxes = self.load(int(j))
@@ -141,7 +141,8 @@ class PairDataset(torch.utils.data.Dataset):
             xa, ya, xb, yb = max(x0, 0), max(y0, 0), min(x0 + w, 2 * S), min(y0 + h, 2 * S)
             c_rgb[ya:yb, xa:xb] = rgb[ya - y0:yb - y0, xa - x0:xb - x0]
             c_ir[ya:yb, xa:xb] = ir[ya - y0:yb - y0, xa - x0:xb - x0]
-            c_mask[ya:yb, xa:xb] = self._mask_value(int(j))
+            if c_mask is not None:
+                c_mask[ya:yb, xa:xb] = self._mask_value(int(j))
             if len(boxes):
                 b = boxes.copy()
                 b[:, 1:] = b[:, 1:] * r + np.array([x0, y0, x0, y0], np.float32)
@@ -150,10 +151,11 @@ class PairDataset(torch.utils.data.Dataset):
                 b[:, [2, 4]] = b[:, [2, 4]].clip(ya, yb)
                 all_boxes.append(b)
         boxes = np.concatenate(all_boxes) if all_boxes else np.zeros((0, 5), np.float32)
-        return Image.fromarray(c_rgb), Image.fromarray(c_ir), boxes, (S, S), Image.fromarray(c_mask)
+        mask = Image.fromarray(c_mask) if c_mask is not None else None
+        return Image.fromarray(c_rgb), Image.fromarray(c_ir), boxes, (S, S), mask
 
     def _mask_value(self, i):
-        return 255 if self.mask_conditions and self.conditions[i] in self.mask_conditions else 0
+        return 255 if self.conditions[i] in self.mask_conditions else 0
 
     def __getitem__(self, i):
         S, hyp = self.imgsz, self.hyp
@@ -164,7 +166,7 @@ class PairDataset(torch.utils.data.Dataset):
         else:
             rgb, ir, boxes = self.load(i)
             w, h = rgb.size
-            mask = Image.new("L", (w, h), self._mask_value(i))
+            mask = Image.new("L", (w, h), self._mask_value(i)) if self.mask_conditions else None
             centre = (w / 2, h / 2)
             base = S / max(w, h)  # letterbox ratio
         if self.augment:
@@ -176,7 +178,7 @@ class PairDataset(torch.utils.data.Dataset):
             tx, ty = (S - a * 2 * centre[0]) / 2, (S - a * 2 * centre[1]) / 2
         rgb = np.asarray(_affine(rgb, (a, tx, ty), S, (PAD, PAD, PAD)))
         ir = np.asarray(_affine(ir, (a, tx, ty), S, PAD))
-        mask = np.asarray(_affine(mask, (a, tx, ty), S, 0)) if self.mask_conditions else None
+        mask = np.asarray(_affine(mask, (a, tx, ty), S, 0)) if mask is not None else None
         # Training drops boxes that became tiny; evaluation keeps every GT with any area.
         boxes = _transform_boxes(boxes, a, tx, ty, S, 2.0 if self.augment else 0.0)
         if self.augment:

@@ -88,6 +88,23 @@ def model_meta(args, nc, names):
             "params": count_params(m)}
 
 
+def rescale_batch(x, targets, size):
+    """Multi-scale training: the batch [N, C, S, S] resized to size x size (bilinear), its pixel boxes with it."""
+    if size == x.shape[-1]:
+        return x, targets
+    targets = targets.clone()
+    targets[:, 2:6] *= size / x.shape[-1]
+    return torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", align_corners=False), targets
+
+
+def batch_sizes(text):
+    """"320" -> 320: the smallest side of multi-scale training (a multiple of the stride, 32)."""
+    v = int(text)
+    if v < 32 or v % 32:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a multiple of 32, such as 320")
+    return v
+
+
 def stream_widths(text):
     """"1.2,0.75" -> (1.2, 0.75): the RGB and IR backbone widths of mid fusion."""
     try:
@@ -207,6 +224,10 @@ def parse_args(argv=None):
     ap.add_argument("--modality-dropout", type=float, default=0.0,
                     help="fusion models: blank one modality (RGB or IR, even odds) of each training pair with "
                          "this probability, so neither stream learns to lean on the other")
+    ap.add_argument("--multi-scale", type=batch_sizes, default=None, metavar="MIN",
+                    help="train each batch at a random size from MIN to --imgsz in steps of 32 (pairs are loaded at "
+                         "--imgsz and scaled down), so a model served at another size than it was trained at has "
+                         "seen that size")
     ap.add_argument("--stream-heads", type=float, default=0.0,
                     help="mid fusion only: add this weight times the loss of a training-only head on each "
                          "stream's own features, so neither stream is left to lean on the other")
@@ -265,6 +286,11 @@ def main(argv=None):
         sys.exit("--twin-of-width: RGB and IR twins only, and not with --width")
     if getattr(args, "stream_widths", None) and args.arch != "mid":
         sys.exit("--stream-widths: mid fusion only (it has a backbone per modality)")
+    multi_scale = getattr(args, "multi_scale", None)  # absent from checkpoints written before it
+    if multi_scale and multi_scale > args.imgsz:
+        sys.exit(f"--multi-scale {multi_scale}: the smallest size must not exceed --imgsz {args.imgsz}")
+    if multi_scale and getattr(args, "teacher", None):
+        sys.exit("--multi-scale: not with --teacher (its condition masks are made at --imgsz)")
     if getattr(args, "teacher_conditions", None) and not getattr(args, "teacher", None):
         sys.exit("--teacher-conditions: only with --teacher")
     os.makedirs(out, exist_ok=True)
@@ -386,6 +412,7 @@ def main(argv=None):
     for epoch in range(start_epoch, args.epochs):
         t0 = time.time()
         drop_gen = torch.Generator().manual_seed(args.seed * 1000 + epoch + 1)
+        size_gen = torch.Generator().manual_seed(args.seed * 1000 + epoch + 2)
         model.train()
         train_ds.epoch = epoch
         if epoch >= args.epochs - close_mosaic:
@@ -410,6 +437,9 @@ def main(argv=None):
                 else:
                     g["lr"] = target_lr
             x = imgs.to(device, non_blocking=True).float() / 255
+            if multi_scale:
+                size = 32 * int(torch.randint(multi_scale // 32, args.imgsz // 32 + 1, (), generator=size_gen))
+                x, targets = rescale_batch(x, targets, size)
             if drop_p:
                 x = drop_modality(x, drop_p, drop_gen)
             feats = model(x)

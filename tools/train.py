@@ -97,7 +97,7 @@ def rescale_batch(x, targets, size):
     return torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", align_corners=False), targets
 
 
-def batch_sizes(text):
+def multi_scale_min(text):
     """"320" -> 320: the smallest side of multi-scale training (a multiple of the stride, 32)."""
     v = int(text)
     if v < 32 or v % 32:
@@ -224,7 +224,7 @@ def parse_args(argv=None):
     ap.add_argument("--modality-dropout", type=float, default=0.0,
                     help="fusion models: blank one modality (RGB or IR, even odds) of each training pair with "
                          "this probability, so neither stream learns to lean on the other")
-    ap.add_argument("--multi-scale", type=batch_sizes, default=None, metavar="MIN",
+    ap.add_argument("--multi-scale", type=multi_scale_min, default=None, metavar="MIN",
                     help="train each batch at a random size from MIN to --imgsz in steps of 32 (pairs are loaded at "
                          "--imgsz and scaled down), so a model served at another size than it was trained at has "
                          "seen that size")

@@ -7,7 +7,7 @@ class with their median height, at a working threshold rather than over the whol
       [--against OTHER] [--mosaic out.png --kind false|missed|other --cls 0]
 
 --against counts the labelled objects each of two models finds and the other misses, with MODEL's best score on
-each that only OTHER finds (how near it came); --kind other shows those.
+each that only OTHER finds (how near it came), and both models' recall by label height; --kind other shows those.
 
 ONNX Runtime with the reference pipeline of tools/reference_detect.py (letterbox, NMS IoU 0.45); a detection is
 found when it overlaps an unmatched label of its class at IoU 0.5 or more, most confident first.
@@ -23,6 +23,9 @@ from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 from reference_detect import detect as reference_detect, load  # noqa: E402
+
+
+HEIGHT_BANDS = ((0, 30), (30, 60), (60, 120), (120, 100000))
 
 
 def iou(a, b):
@@ -110,6 +113,7 @@ def main():
     session, other = (ort.InferenceSession(m, options, providers=["CPUExecutionProvider"]) if m else None
                       for m in (a.model, a.against))
     errors = {"found": [], "false": [], "missed": [], "only": [], "other": []}
+    both = []  # with --against, every label as (class, height, found by MODEL, found by OTHER)
     for name in names:
         rgb, ir = load(split / "images" / f"{name}.jpg"), load(split / "imagesIR" / f"{name}.jpg")
         truth = labels(split / "labels" / f"{name}.txt", rgb.shape[1], rgb.shape[0])
@@ -118,6 +122,7 @@ def main():
             errors[kind] += [(name, e) for e in entries]
         if other:
             found_other = match(detect(other, rgb, ir, a.imgsz, a.conf), truth)[3]
+            both += [(c, box[3] - box[1], j in found, j in found_other) for j, (c, box) in enumerate(truth)]
             errors["only"] += [(name, (truth[j][0], 1.0, truth[j][1])) for j in sorted(found - found_other)]
             if found_other - found:
                 # How close this model came: its best score of the class on the label, NMS kept, conf 0.01.
@@ -138,6 +143,16 @@ def main():
                 counts = np.histogram(scores, [0, 0.05, 0.15, a.conf])[0]
                 line += f"; this model's score on them <0.05 / 0.05-0.15 / 0.15-{a.conf}: {' / '.join(map(str, counts))}"
             print(line)
+    if both:
+        print(f"  recall by label height, {Path(a.model).name} / {Path(a.against).name}:")
+        for c in sorted({b[0] for b in both}):
+            bands = []
+            for lo, hi in HEIGHT_BANDS:
+                sel = [b for b in both if b[0] == c and lo <= b[1] < hi]
+                if sel:
+                    bands.append(f"{lo}-{hi if hi < HEIGHT_BANDS[-1][1] else ''} px ({len(sel)}) "
+                                 f"{np.mean([b[2] for b in sel]):.2f} / {np.mean([b[3] for b in sel]):.2f}")
+            print(f"    class {c}: " + "; ".join(bands))
     if a.mosaic:
         chosen = [e for e in errors[a.kind] if e[1][0] == a.cls]
         key = (lambda e: -e[1][1]) if a.kind == "false" else (lambda e: -(e[1][2][3] - e[1][2][1]))

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 from reference_detect import detect as reference_detect, load  # noqa: E402
 
 
-HEIGHT_BANDS = ((0, 30), (30, 60), (60, 120), (120, 100000))
+HEIGHT_BANDS = ((0, 30), (30, 60), (60, 120), (120, None))  # px; None: no upper bound
 
 
 def iou(a, b):
@@ -148,9 +148,9 @@ def main():
         for c in sorted({b[0] for b in both}):
             bands = []
             for lo, hi in HEIGHT_BANDS:
-                sel = [b for b in both if b[0] == c and lo <= b[1] < hi]
+                sel = [b for b in both if b[0] == c and lo <= b[1] and (hi is None or b[1] < hi)]
                 if sel:
-                    bands.append(f"{lo}-{hi if hi < HEIGHT_BANDS[-1][1] else ''} px ({len(sel)}) "
+                    bands.append(f"{lo}-{hi or ''} px ({len(sel)}) "
                                  f"{np.mean([b[2] for b in sel]):.2f} / {np.mean([b[3] for b in sel]):.2f}")
             print(f"    class {c}: " + "; ".join(bands))
     if a.mosaic:
